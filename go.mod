@@ -1,0 +1,3 @@
+module github.com/puente-project/puente
+
+go 1.25

@@ -1,0 +1,223 @@
+// Package store defines the contract between Puente's domain packages and the
+// database that is the node's single source of truth: collections, object
+// versions, TAXII status resources, users and API tokens.
+//
+// Two drivers implement it: [github.com/puente-project/puente/internal/store/sqlite]
+// (the embedded default) and, later, a PostgreSQL driver. Both must pass the
+// conformance suite in [github.com/puente-project/puente/internal/store/storetest].
+//
+// The contract is shaped by what the TAXII server and the ledger need, not by
+// SQL: "add these objects durably and tell me what each became", "read a page
+// in date_added order". Every method that returns without error has made its
+// effect durable.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Callers test them with errors.Is.
+var (
+	// ErrNotFound means the thing asked for does not exist. Callers that
+	// answer partners or users must not say more than "not found".
+	ErrNotFound = errors.New("not found")
+	// ErrExists means a create was refused because the id or name is taken.
+	ErrExists = errors.New("already exists")
+	// ErrSchemaTooNew means the database was written by a newer Puente; the
+	// operator must upgrade the binary, never downgrade the database.
+	ErrSchemaTooNew = errors.New("database schema is newer than this program")
+)
+
+// Store is the node's database. Implementations are safe for concurrent use.
+type Store interface {
+	// CreateCollection stores a new collection. It returns ErrExists when the
+	// id or the alias is already used.
+	CreateCollection(ctx context.Context, c Collection) error
+	// Collections returns every collection, ordered by creation time.
+	Collections(ctx context.Context) ([]Collection, error)
+	// Collection returns the collection whose id or alias is idOrAlias.
+	Collection(ctx context.Context, idOrAlias string) (Collection, error)
+
+	// AddObjects stores objects in the collection in one transaction and
+	// returns one result per input, in input order. Each added version gets a
+	// date_added that is unique and strictly greater than every date_added
+	// already given in that collection (microsecond precision; ties are bumped
+	// by one microsecond). An object whose (id, version) is already stored with
+	// the same hash is a Duplicate (nothing written); with another hash it is a
+	// Conflict (nothing written). When err is non-nil nothing was written.
+	// Returns ErrNotFound when the collection does not exist.
+	AddObjects(ctx context.Context, collectionID string, objs []NewObject) ([]AddResult, error)
+	// Objects returns the page of object versions that q selects, in
+	// ascending date_added order. Returns ErrNotFound when the collection does
+	// not exist; an empty page is not an error.
+	Objects(ctx context.Context, q Query) (Page, error)
+	// DeleteObject removes the versions of one object that m and specVersions
+	// select (nil specVersions means every spec version). It returns the
+	// number removed, or ErrNotFound when none matched.
+	DeleteObject(ctx context.Context, collectionID, objectID string, m VersionMatch, specVersions []string) (int, error)
+
+	// PutStatus stores a status resource (insert or replace by ID).
+	PutStatus(ctx context.Context, s Status) error
+	// Status returns the status resource with that id.
+	Status(ctx context.Context, id string) (Status, error)
+	// PruneStatuses deletes status resources created before cutoff and
+	// returns how many it deleted.
+	PruneStatuses(ctx context.Context, cutoff time.Time) (int, error)
+
+	// CreateUser stores a new user; ErrExists when the name is taken.
+	CreateUser(ctx context.Context, u User) error
+	// User returns the user with that name.
+	User(ctx context.Context, name string) (User, error)
+	// Users returns every user, ordered by name.
+	Users(ctx context.Context) ([]User, error)
+	// CreateToken stores a new API token (only its hash).
+	CreateToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token whose SHA-256 hash is h.
+	TokenByHash(ctx context.Context, h [32]byte) (Token, error)
+
+	// Close releases the database. In-flight calls may fail afterwards.
+	Close() error
+}
+
+// Collection is a TAXII collection. On a node every working group is one,
+// and so is the party-internal collection.
+type Collection struct {
+	ID          string // a UUID (RFC 9562), lower case
+	Alias       string // optional; unique among collections when set
+	Title       string
+	Description string
+	// Internal marks the party-internal collection, whose content never
+	// crosses a border.
+	Internal bool
+	Created  time.Time
+}
+
+// NewObject is one STIX object version to add, already validated.
+type NewObject struct {
+	ID          string // STIX id, type--UUID
+	Type        string
+	SpecVersion string
+	// Version is the object's modified timestamp (else created) exactly as
+	// written in the object. Empty for objects that have neither; the store
+	// then uses the date_added it assigns as the version.
+	Version string
+	// VersionKey orders versions by value; see stix.VersionKey. Empty when
+	// Version is empty.
+	VersionKey string
+	Hash       [32]byte // SHA-256 of the object's canonical (RFC 8785) bytes
+	Raw        []byte   // the object exactly as received
+}
+
+// Outcome says what AddObjects did with one object.
+type Outcome int
+
+const (
+	// Added means a new version was stored.
+	Added Outcome = iota + 1
+	// Duplicate means the identical version was already stored.
+	Duplicate
+	// Conflict means another object with the same id and version, but other
+	// content, is already stored; nothing was written.
+	Conflict
+)
+
+// AddResult is the fate of one object of an AddObjects call.
+type AddResult struct {
+	ID        string
+	Version   string
+	Outcome   Outcome
+	DateAdded time.Time // for Added and Duplicate
+}
+
+// Object is one stored version of a STIX object.
+type Object struct {
+	ID          string
+	Type        string
+	SpecVersion string
+	Version     string // byte-identical to the object's modified (or created, or date_added)
+	VersionKey  string
+	DateAdded   time.Time
+	Hash        [32]byte
+	Raw         []byte // nil when the query asked for NoContent
+}
+
+// VersionMatch selects versions of each object. The zero value selects the
+// last (newest) version, the TAXII default.
+type VersionMatch struct {
+	First bool
+	Last  bool
+	All   bool
+	// Keys are exact versions, as stix.VersionKey values.
+	Keys []string
+}
+
+// IsZero reports whether m selects nothing explicitly (and so means Last).
+func (m VersionMatch) IsZero() bool {
+	return !m.First && !m.Last && !m.All && len(m.Keys) == 0
+}
+
+// Query selects object versions of one collection. Filters of different
+// fields are ANDed; values within one field are ORed. Version selection
+// (first/last) is evaluated per object among the versions that match the
+// spec version filter, before AddedAfter and Limit are applied.
+type Query struct {
+	CollectionID string
+	// AddedAfter keeps versions whose date_added is strictly later. The zero
+	// time means no bound.
+	AddedAfter   time.Time
+	IDs          []string
+	Types        []string
+	Versions     VersionMatch
+	SpecVersions []string // empty means every spec version held
+	// Limit is the largest page; it must be positive.
+	Limit int
+	// NoContent leaves Object.Raw nil (manifests and version lists).
+	NoContent bool
+}
+
+// Page is one page of query results.
+type Page struct {
+	Objects []Object
+	// More reports that further versions match after the last one returned.
+	More bool
+}
+
+// Status is a TAXII status resource for one add request.
+type Status struct {
+	ID               string // a UUID
+	Owner            string // the principal that made the request; only it may read the status
+	CollectionID     string
+	Status           string // "complete" or "pending"
+	RequestTimestamp time.Time
+	Successes        []StatusDetail
+	Failures         []StatusDetail
+	Pendings         []StatusDetail
+	Created          time.Time
+}
+
+// StatusDetail is one item of a status's successes, failures or pendings.
+type StatusDetail struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Message string `json:"message,omitempty"`
+}
+
+// User is a person or tool account of this node.
+type User struct {
+	Name         string
+	PasswordHash string // argon2id PHC string; empty means password login is off
+	Roles        []string
+	Disabled     bool
+	Created      time.Time
+}
+
+// Token is an API token. Only its SHA-256 hash is stored.
+type Token struct {
+	ID      string // public identifier, safe to show and log
+	User    string
+	Hash    [32]byte
+	Created time.Time
+	Revoked bool
+}
