@@ -1,0 +1,44 @@
+package taxii
+
+import (
+	"slices"
+
+	"github.com/puente-project/puente/internal/auth"
+	"github.com/puente-project/puente/internal/store"
+)
+
+// Rights says what a principal may do with a collection.
+type Rights struct {
+	Read  bool // manifest, objects, object, versions
+	Write bool // add objects; with Read, delete
+}
+
+// writerRoles may add objects to collections.
+var writerRoles = []string{"analyst", "liaison", "admin"}
+
+// rights decides a principal's rights on a collection. Every local user may
+// read; analysts, liaisons and admins may write. Principals of another party
+// never write (G2) and never see the party-internal collection.
+//
+// Working-group membership and marking-based release refine this in the
+// marking package; until then every collection other than the internal one
+// is shared with every principal this node authenticates.
+func (s *Server) rights(p auth.Principal, c store.Collection) Rights {
+	local := p.Party == s.cfg.Party
+	if !local {
+		return Rights{Read: !c.Internal}
+	}
+	write := false
+	for _, r := range p.Roles {
+		if slices.Contains(writerRoles, r) {
+			write = true
+		}
+	}
+	return Rights{Read: true, Write: write}
+}
+
+// visible reports whether p may know that c exists.
+func (s *Server) visible(p auth.Principal, c store.Collection) bool {
+	r := s.rights(p, c)
+	return r.Read || r.Write
+}
