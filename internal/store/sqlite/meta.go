@@ -1,0 +1,298 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/puente-project/puente/internal/store"
+)
+
+// rowScanner is *sql.Row or *sql.Rows.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+// CreateCollection implements store.Store. An alias may not equal another
+// collection's id or alias, nor an id another's alias, so that
+// Collection(idOrAlias) is never ambiguous.
+func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
+	if c.ID == "" {
+		return errors.New("sqlite: create collection: empty id")
+	}
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		var n int
+		err := t.tx.QueryRowContext(ctx,
+			"SELECT count(*) FROM collections WHERE id IN (?1, ?2) OR alias IN (?1, ?2)",
+			c.ID, nullIfEmpty(c.Alias)).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("sqlite: create collection: %w", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("collection %q: %w", c.ID, store.ErrExists)
+		}
+		_, err = t.tx.ExecContext(ctx,
+			"INSERT INTO collections (id, alias, title, description, internal, created_us) VALUES (?, ?, ?, ?, ?, ?)",
+			c.ID, nullIfEmpty(c.Alias), c.Title, c.Description, boolInt(c.Internal), micros(c.Created))
+		if err != nil {
+			return fmt.Errorf("sqlite: create collection: %w", err)
+		}
+		return nil
+	})
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+const collectionColumns = "id, coalesce(alias, ''), title, description, internal, created_us"
+
+func scanCollection(r rowScanner) (store.Collection, error) {
+	var c store.Collection
+	var created int64
+	if err := r.Scan(&c.ID, &c.Alias, &c.Title, &c.Description, &c.Internal, &created); err != nil {
+		return store.Collection{}, err
+	}
+	c.Created = fromMicros(created)
+	return c, nil
+}
+
+// Collections implements store.Store.
+func (db *DB) Collections(ctx context.Context) (_ []store.Collection, err error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT "+collectionColumns+" FROM collections ORDER BY created_us, pk")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list collections: %w", err)
+	}
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("sqlite: list collections: %w", cerr)
+		}
+	}()
+	var cs []store.Collection
+	for rows.Next() {
+		c, err := scanCollection(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list collections: %w", err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list collections: %w", err)
+	}
+	return cs, nil
+}
+
+// Collection implements store.Store.
+func (db *DB) Collection(ctx context.Context, idOrAlias string) (store.Collection, error) {
+	c, err := scanCollection(db.read.QueryRowContext(ctx,
+		"SELECT "+collectionColumns+" FROM collections WHERE id = ?1 OR alias = ?1", idOrAlias))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Collection{}, fmt.Errorf("collection %q: %w", idOrAlias, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Collection{}, fmt.Errorf("sqlite: read collection: %w", err)
+	}
+	return c, nil
+}
+
+// PutStatus implements store.Store.
+func (db *DB) PutStatus(ctx context.Context, s store.Status) error {
+	var lists [3][]byte
+	for i, l := range [][]store.StatusDetail{s.Successes, s.Failures, s.Pendings} {
+		var err error
+		if lists[i], err = json.Marshal(l); err != nil {
+			return fmt.Errorf("sqlite: put status: %w", err)
+		}
+	}
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		_, err := t.tx.ExecContext(ctx, `
+INSERT INTO statuses (id, owner, collection_id, status, request_us, successes, failures, pendings, created_us)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+	owner = excluded.owner, collection_id = excluded.collection_id, status = excluded.status,
+	request_us = excluded.request_us, successes = excluded.successes, failures = excluded.failures,
+	pendings = excluded.pendings, created_us = excluded.created_us`,
+			s.ID, s.Owner, s.CollectionID, s.Status, micros(s.RequestTimestamp),
+			string(lists[0]), string(lists[1]), string(lists[2]), micros(s.Created))
+		if err != nil {
+			return fmt.Errorf("sqlite: put status: %w", err)
+		}
+		return nil
+	})
+}
+
+// Status implements store.Store.
+func (db *DB) Status(ctx context.Context, id string) (store.Status, error) {
+	var s store.Status
+	var request, created int64
+	var lists [3][]byte
+	err := db.read.QueryRowContext(ctx, `
+SELECT id, owner, collection_id, status, request_us, successes, failures, pendings, created_us
+FROM statuses WHERE id = ?`, id).Scan(
+		&s.ID, &s.Owner, &s.CollectionID, &s.Status, &request, &lists[0], &lists[1], &lists[2], &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Status{}, fmt.Errorf("status %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Status{}, fmt.Errorf("sqlite: read status: %w", err)
+	}
+	for i, dst := range []*[]store.StatusDetail{&s.Successes, &s.Failures, &s.Pendings} {
+		if err := json.Unmarshal(lists[i], dst); err != nil {
+			return store.Status{}, fmt.Errorf("sqlite: read status %s: %w", id, err)
+		}
+	}
+	s.RequestTimestamp, s.Created = fromMicros(request), fromMicros(created)
+	return s, nil
+}
+
+// PruneStatuses implements store.Store.
+func (db *DB) PruneStatuses(ctx context.Context, cutoff time.Time) (int, error) {
+	var n int64
+	err := db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		res, err := t.tx.ExecContext(ctx, "DELETE FROM statuses WHERE created_us < ?", micros(cutoff))
+		if err != nil {
+			return fmt.Errorf("sqlite: prune statuses: %w", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlite: prune statuses: %w", err)
+		}
+		return nil
+	})
+	return int(n), err
+}
+
+// CreateUser implements store.Store.
+func (db *DB) CreateUser(ctx context.Context, u store.User) error {
+	if u.Name == "" {
+		return errors.New("sqlite: create user: empty name")
+	}
+	roles, err := json.Marshal(u.Roles)
+	if err != nil {
+		return fmt.Errorf("sqlite: create user: %w", err)
+	}
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		res, err := t.tx.ExecContext(ctx, `
+INSERT INTO users (name, password_hash, roles, disabled, created_us) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING`,
+			u.Name, u.PasswordHash, string(roles), boolInt(u.Disabled), micros(u.Created))
+		if err != nil {
+			return fmt.Errorf("sqlite: create user: %w", err)
+		}
+		return mustInsert(res, fmt.Sprintf("user %q", u.Name))
+	})
+}
+
+// mustInsert turns an INSERT … ON CONFLICT DO NOTHING that inserted nothing
+// into store.ErrExists.
+func mustInsert(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: insert %s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, store.ErrExists)
+	}
+	return nil
+}
+
+const userColumns = "name, password_hash, roles, disabled, created_us"
+
+func scanUser(r rowScanner) (store.User, error) {
+	var u store.User
+	var roles []byte
+	var created int64
+	if err := r.Scan(&u.Name, &u.PasswordHash, &roles, &u.Disabled, &created); err != nil {
+		return store.User{}, err
+	}
+	if err := json.Unmarshal(roles, &u.Roles); err != nil {
+		return store.User{}, fmt.Errorf("roles of %s: %w", u.Name, err)
+	}
+	if len(u.Roles) == 0 {
+		u.Roles = nil
+	}
+	u.Created = fromMicros(created)
+	return u, nil
+}
+
+// User implements store.Store.
+func (db *DB) User(ctx context.Context, name string) (store.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE name = ?", name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, fmt.Errorf("user %q: %w", name, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("sqlite: read user: %w", err)
+	}
+	return u, nil
+}
+
+// Users implements store.Store.
+func (db *DB) Users(ctx context.Context) (_ []store.User, err error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT "+userColumns+" FROM users ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("sqlite: list users: %w", cerr)
+		}
+	}()
+	var us []store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list users: %w", err)
+		}
+		us = append(us, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	return us, nil
+}
+
+// CreateToken implements store.Store. It returns store.ErrExists when the id
+// or the hash is already stored.
+func (db *DB) CreateToken(ctx context.Context, tok store.Token) error {
+	if tok.ID == "" {
+		return errors.New("sqlite: create token: empty id")
+	}
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		res, err := t.tx.ExecContext(ctx, `
+INSERT INTO tokens (id, user, hash, created_us, revoked) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING`,
+			tok.ID, tok.User, tok.Hash[:], micros(tok.Created), boolInt(tok.Revoked))
+		if err != nil {
+			return fmt.Errorf("sqlite: create token: %w", err)
+		}
+		return mustInsert(res, fmt.Sprintf("token %q", tok.ID))
+	})
+}
+
+// TokenByHash implements store.Store.
+func (db *DB) TokenByHash(ctx context.Context, h [32]byte) (store.Token, error) {
+	var tok store.Token
+	var hash []byte
+	var created int64
+	err := db.read.QueryRowContext(ctx,
+		"SELECT id, user, hash, created_us, revoked FROM tokens WHERE hash = ?", h[:]).Scan(
+		&tok.ID, &tok.User, &hash, &created, &tok.Revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Token{}, fmt.Errorf("token: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("sqlite: read token: %w", err)
+	}
+	if len(hash) != len(tok.Hash) {
+		return store.Token{}, fmt.Errorf("sqlite: token %s has a hash of %d bytes", tok.ID, len(hash))
+	}
+	copy(tok.Hash[:], hash)
+	tok.Created = fromMicros(created)
+	return tok, nil
+}

@@ -1,0 +1,170 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/puente-project/puente/internal/store"
+)
+
+// migrations are the schema steps, in order. Step i (0-based) brings the
+// schema from version i to version i+1. Never edit a step that has shipped;
+// append a new one.
+var migrations = []string{
+	// 1: collections, objects, statuses, users, tokens.
+	`
+CREATE TABLE collections (
+	pk            INTEGER PRIMARY KEY,
+	id            TEXT    NOT NULL UNIQUE,
+	alias         TEXT    UNIQUE,           -- NULL when the collection has none
+	title         TEXT    NOT NULL,
+	description   TEXT    NOT NULL,
+	internal      INTEGER NOT NULL,
+	created_us    INTEGER NOT NULL,
+	-- last date_added given in this collection, kept so that deleting the
+	-- newest object cannot make a date_added come round again.
+	last_added_us INTEGER NOT NULL DEFAULT 0
+);
+
+-- One row per stored object version. seq grows with insertion order, and so
+-- (the writer being serial) with date_added within each collection: reading
+-- a collection in date_added order reads the table forwards.
+CREATE TABLE objects (
+	seq           INTEGER PRIMARY KEY,
+	collection    INTEGER NOT NULL REFERENCES collections(pk),
+	date_added_us INTEGER NOT NULL,
+	object_id     TEXT    NOT NULL,
+	type          TEXT    NOT NULL,
+	spec_version  TEXT    NOT NULL,
+	version       TEXT    NOT NULL,         -- as written in the object
+	version_key   TEXT    NOT NULL,         -- stix.VersionKey: sorts by value
+	-- is_first and is_last mark the oldest and newest version of the object
+	-- (over every spec version), so that the default match[version]=last
+	-- reads an index instead of comparing versions.
+	is_first      INTEGER NOT NULL,
+	is_last       INTEGER NOT NULL,
+	hash          BLOB    NOT NULL,
+	raw           BLOB    NOT NULL          -- last: reading the rest does not touch it
+);
+CREATE UNIQUE INDEX objects_added   ON objects (collection, date_added_us);
+CREATE UNIQUE INDEX objects_version ON objects (collection, object_id, version_key);
+CREATE INDEX        objects_type    ON objects (collection, type, date_added_us);
+CREATE INDEX        objects_last    ON objects (collection, date_added_us) WHERE is_last = 1;
+
+CREATE TABLE statuses (
+	id                TEXT    PRIMARY KEY,
+	owner             TEXT    NOT NULL,
+	collection_id     TEXT    NOT NULL,
+	status            TEXT    NOT NULL,
+	request_us        INTEGER NOT NULL,
+	successes         TEXT    NOT NULL,     -- JSON list of store.StatusDetail
+	failures          TEXT    NOT NULL,
+	pendings          TEXT    NOT NULL,
+	created_us        INTEGER NOT NULL
+);
+CREATE INDEX statuses_created ON statuses (created_us);
+
+CREATE TABLE users (
+	name          TEXT    PRIMARY KEY,
+	password_hash TEXT    NOT NULL,
+	roles         TEXT    NOT NULL,         -- JSON list of strings
+	disabled      INTEGER NOT NULL,
+	created_us    INTEGER NOT NULL
+);
+
+CREATE TABLE tokens (
+	id         TEXT    PRIMARY KEY,
+	user       TEXT    NOT NULL,
+	hash       BLOB    NOT NULL UNIQUE,
+	created_us INTEGER NOT NULL,
+	revoked    INTEGER NOT NULL
+);
+`,
+}
+
+// migrate brings the schema of db up to len(steps), one transaction per
+// step. It refuses, with an error wrapping store.ErrSchemaTooNew, a database
+// whose schema is newer than steps.
+func migrate(ctx context.Context, db *sql.DB, steps []string) error {
+	if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	for {
+		done, err := migrateStep(ctx, db, steps)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// migrateStep applies the next step, if any, in one transaction, and
+// reports whether the schema was already current.
+func migrateStep(ctx context.Context, db *sql.DB, steps []string) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("begin migration: %w", err)
+	}
+	defer func() { err = errors.Join(err, ignoreTxDone(tx.Rollback())) }()
+	v, err := schemaVersion(ctx, tx)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case v > len(steps):
+		return false, fmt.Errorf("schema version %d, this program knows up to %d: %w", v, len(steps), store.ErrSchemaTooNew)
+	case v == len(steps):
+		return true, nil
+	}
+	if _, err := tx.ExecContext(ctx, steps[v]); err != nil {
+		return false, fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+	}
+	if v == 0 {
+		_, err = tx.ExecContext(ctx, "INSERT INTO schema_version (version) VALUES (1)")
+	} else {
+		_, err = tx.ExecContext(ctx, "UPDATE schema_version SET version = ?", v+1)
+	}
+	if err != nil {
+		return false, fmt.Errorf("record schema version %d: %w", v+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("commit schema version %d: %w", v+1, err)
+	}
+	return false, nil
+}
+
+// schemaVersion reads the schema version: 0 for a new database.
+func schemaVersion(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) (v int, err error) {
+	rows, err := q.QueryContext(ctx, "SELECT version FROM schema_version")
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(&v); err != nil {
+			return 0, fmt.Errorf("read schema version: %w", err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if n > 1 {
+		return 0, fmt.Errorf("schema_version has %d rows, want 1", n)
+	}
+	return v, nil
+}
+
+func ignoreTxDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,391 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/puente-project/puente/internal/stix"
+	"github.com/puente-project/puente/internal/store"
+)
+
+// versionLayout formats the version given to an object that has neither
+// modified nor created: its date_added, RFC 3339 UTC with microseconds.
+const versionLayout = "2006-01-02T15:04:05.000000Z"
+
+// AddObjects implements store.Store.
+func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []store.NewObject) ([]store.AddResult, error) {
+	for i := range objs {
+		if err := checkNewObject(&objs[i]); err != nil {
+			return nil, fmt.Errorf("sqlite: add object %d: %w", i, err)
+		}
+	}
+	var results []store.AddResult
+	err := db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		results = make([]store.AddResult, len(objs))
+		return t.addObjects(ctx, collectionID, objs, results)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func checkNewObject(o *store.NewObject) error {
+	switch {
+	case o.ID == "":
+		return errors.New("empty id")
+	case o.Version == "" && o.VersionKey != "":
+		return fmt.Errorf("object %s: version key %q without a version", o.ID, o.VersionKey)
+	case o.Version != "" && o.VersionKey == "":
+		return fmt.Errorf("object %s: version %q without a version key", o.ID, o.Version)
+	}
+	return nil
+}
+
+// storedVersion is what adding needs to know of a stored version.
+type storedVersion struct {
+	key       string
+	version   string
+	dateAdded int64
+	hash      []byte
+}
+
+func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.NewObject, results []store.AddResult) error {
+	var pk, last int64
+	err := t.stmt(ctx, stCollectionForWrite).QueryRowContext(ctx, collectionID).Scan(&pk, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("collection %q: %w", collectionID, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: read collection: %w", err)
+	}
+	start := last
+	nowUS := micros(now())
+	var versions []storedVersion
+	for i := range objs {
+		o := &objs[i]
+		r := &results[i]
+		r.ID, r.Version = o.ID, o.Version
+		versions, err = t.versions(ctx, versions[:0], pk, o.ID)
+		if err != nil {
+			return err
+		}
+		if o.Version == "" {
+			// Versionless: the identical object is a duplicate whatever
+			// version it was given.
+			if j := slices.IndexFunc(versions, func(v storedVersion) bool { return string(v.hash) == string(o.Hash[:]) }); j >= 0 {
+				r.Outcome, r.Version, r.DateAdded = store.Duplicate, versions[j].version, fromMicros(versions[j].dateAdded)
+				continue
+			}
+		}
+		added := max(nowUS, last+1)
+		version, key := o.Version, o.VersionKey
+		if version == "" {
+			d := fromMicros(added)
+			version, key = d.Format(versionLayout), stix.VersionKey(d)
+			r.Version = version
+		}
+		if j := slices.IndexFunc(versions, func(v storedVersion) bool { return v.key == key }); j >= 0 {
+			if string(versions[j].hash) == string(o.Hash[:]) {
+				r.Outcome, r.Version, r.DateAdded = store.Duplicate, versions[j].version, fromMicros(versions[j].dateAdded)
+			} else {
+				r.Outcome = store.Conflict
+			}
+			continue
+		}
+		isFirst, isLast := true, true
+		var minKey, maxKey string
+		for _, v := range versions {
+			if minKey == "" || v.key < minKey {
+				minKey = v.key
+			}
+			if v.key > maxKey {
+				maxKey = v.key
+			}
+		}
+		if len(versions) > 0 {
+			isFirst, isLast = key < minKey, key > maxKey
+		}
+		if isFirst && minKey != "" {
+			if _, err := t.stmt(ctx, stClearFirst).ExecContext(ctx, pk, o.ID, minKey); err != nil {
+				return fmt.Errorf("sqlite: update first version of %s: %w", o.ID, err)
+			}
+		}
+		if isLast && maxKey != "" {
+			if _, err := t.stmt(ctx, stClearLast).ExecContext(ctx, pk, o.ID, maxKey); err != nil {
+				return fmt.Errorf("sqlite: update last version of %s: %w", o.ID, err)
+			}
+		}
+		if _, err := t.stmt(ctx, stInsertObject).ExecContext(ctx,
+			pk, added, o.ID, o.Type, o.SpecVersion, version, key,
+			boolInt(isFirst), boolInt(isLast), o.Hash[:], o.Raw); err != nil {
+			return fmt.Errorf("sqlite: insert %s: %w", o.ID, err)
+		}
+		last = added
+		r.Outcome, r.DateAdded = store.Added, fromMicros(added)
+	}
+	if last != start {
+		if _, err := t.stmt(ctx, stSetLastAdded).ExecContext(ctx, last, pk); err != nil {
+			return fmt.Errorf("sqlite: update collection: %w", err)
+		}
+	}
+	return nil
+}
+
+// versions appends the stored versions of one object to buf.
+func (t *wtx) versions(ctx context.Context, buf []storedVersion, pk int64, id string) (_ []storedVersion, err error) {
+	rows, err := t.stmt(ctx, stVersions).QueryContext(ctx, pk, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read versions of %s: %w", id, err)
+	}
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("sqlite: read versions of %s: %w", id, cerr)
+		}
+	}()
+	for rows.Next() {
+		var v storedVersion
+		if err := rows.Scan(&v.key, &v.version, &v.dateAdded, &v.hash); err != nil {
+			return nil, fmt.Errorf("sqlite: read versions of %s: %w", id, err)
+		}
+		buf = append(buf, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read versions of %s: %w", id, err)
+	}
+	return buf, nil
+}
+
+// Objects implements store.Store.
+func (db *DB) Objects(ctx context.Context, q store.Query) (_ store.Page, err error) {
+	if q.Limit <= 0 {
+		return store.Page{}, fmt.Errorf("sqlite: query limit %d, must be positive", q.Limit)
+	}
+	pk, err := db.collectionPK(ctx, q.CollectionID)
+	if err != nil {
+		return store.Page{}, err
+	}
+	query, args := objectsQuery(pk, q)
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: query objects: %w", err)
+	}
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("sqlite: query objects: %w", cerr)
+		}
+	}()
+	var p store.Page
+	p.Objects = make([]store.Object, 0, min(q.Limit, 1024))
+	for rows.Next() {
+		if len(p.Objects) == q.Limit {
+			p.More = true
+			break
+		}
+		var o store.Object
+		var added int64
+		var hash sql.RawBytes
+		if err := rows.Scan(&o.ID, &o.Type, &o.SpecVersion, &o.Version, &o.VersionKey, &added, &hash, &o.Raw); err != nil {
+			return store.Page{}, fmt.Errorf("sqlite: query objects: %w", err)
+		}
+		if len(hash) != len(o.Hash) {
+			return store.Page{}, fmt.Errorf("sqlite: object %s has a hash of %d bytes", o.ID, len(hash))
+		}
+		copy(o.Hash[:], hash)
+		o.DateAdded = fromMicros(added)
+		p.Objects = append(p.Objects, o)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: query objects: %w", err)
+	}
+	return p, nil
+}
+
+// objectsQuery builds the SQL for q. It asks for one row more than q.Limit,
+// to learn whether there are more.
+//
+// Version selection is evaluated per object among the versions that pass the
+// spec-version filter. Without that filter, the is_first/is_last flags say it
+// (and the partial index objects_last serves the default, last); with it, a
+// correlated subquery on objects_version compares each row with the other
+// versions of its object.
+func objectsQuery(pk int64, q store.Query) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, 8+len(q.IDs)+len(q.Types)+len(q.SpecVersions)+len(q.Versions.Keys))
+	b.WriteString("SELECT object_id, type, spec_version, version, version_key, date_added_us, hash, ")
+	if q.NoContent {
+		b.WriteString("NULL")
+	} else {
+		b.WriteString("raw")
+	}
+	b.WriteString(" FROM objects AS o WHERE o.collection = ?")
+	args = append(args, pk)
+	if !q.AddedAfter.IsZero() {
+		b.WriteString(" AND o.date_added_us > ?")
+		args = append(args, micros(q.AddedAfter))
+	}
+	args = in(&b, "o.object_id", q.IDs, args)
+	args = in(&b, "o.type", q.Types, args)
+	args = in(&b, "o.spec_version", q.SpecVersions, args)
+
+	m := q.Versions
+	if m.IsZero() {
+		m.Last = true
+	}
+	if !m.All {
+		var terms []string
+		if len(q.SpecVersions) == 0 {
+			if m.First {
+				terms = append(terms, "o.is_first = 1")
+			}
+			if m.Last {
+				terms = append(terms, "o.is_last = 1")
+			}
+		} else {
+			// The newest (oldest) version among those of allowed spec
+			// versions is the one with no allowed version after (before) it.
+			var specs strings.Builder
+			specs.WriteString("(")
+			for i := range q.SpecVersions {
+				if i > 0 {
+					specs.WriteString(", ")
+				}
+				specs.WriteString("?")
+			}
+			specs.WriteString(")")
+			for _, t := range []struct {
+				on bool
+				op string
+			}{{m.First, "<"}, {m.Last, ">"}} {
+				if !t.on {
+					continue
+				}
+				terms = append(terms, "NOT EXISTS (SELECT 1 FROM objects AS p WHERE p.collection = o.collection AND p.object_id = o.object_id AND p.version_key "+t.op+" o.version_key AND p.spec_version IN "+specs.String()+")")
+				for _, s := range q.SpecVersions {
+					args = append(args, s)
+				}
+			}
+		}
+		if len(m.Keys) > 0 {
+			var kb strings.Builder
+			args = in(&kb, "o.version_key", m.Keys, args)
+			terms = append(terms, strings.TrimPrefix(kb.String(), " AND "))
+		}
+		// A single term stays bare so that the planner can match the
+		// partial index objects_last (WHERE is_last = 1).
+		switch len(terms) {
+		case 1:
+			b.WriteString(" AND " + terms[0])
+		default:
+			b.WriteString(" AND (" + strings.Join(terms, " OR ") + ")")
+		}
+	}
+	b.WriteString(" ORDER BY o.date_added_us LIMIT ?")
+	args = append(args, q.Limit+1)
+	return b.String(), args
+}
+
+// in appends " AND col IN (?, …)" for vals to b, and vals to args.
+func in(b *strings.Builder, col string, vals []string, args []any) []any {
+	if len(vals) == 0 {
+		return args
+	}
+	b.WriteString(" AND " + col + " IN (")
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("?")
+		args = append(args, v)
+	}
+	b.WriteString(")")
+	return args
+}
+
+// DeleteObject implements store.Store.
+func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
+	var n int
+	err := db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		var err error
+		n, err = t.deleteObject(ctx, collectionID, objectID, m, specVersions)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func (t *wtx) deleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
+	var pk, last int64
+	err := t.stmt(ctx, stCollectionForWrite).QueryRowContext(ctx, collectionID).Scan(&pk, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("collection %q: %w", collectionID, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: read collection: %w", err)
+	}
+	type version struct{ key, spec string }
+	var all []version
+	if err := func() (err error) {
+		rows, err := t.tx.QueryContext(ctx, "SELECT version_key, spec_version FROM objects WHERE collection = ? AND object_id = ?", pk, objectID)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, rows.Close()) }()
+		for rows.Next() {
+			var v version
+			if err := rows.Scan(&v.key, &v.spec); err != nil {
+				return err
+			}
+			all = append(all, v)
+		}
+		return rows.Err()
+	}(); err != nil {
+		return 0, fmt.Errorf("sqlite: read versions of %s: %w", objectID, err)
+	}
+
+	var candidates []string // keys of the versions with an allowed spec version
+	for _, v := range all {
+		if len(specVersions) == 0 || slices.Contains(specVersions, v.spec) {
+			candidates = append(candidates, v.key)
+		}
+	}
+	if m.IsZero() {
+		m.Last = true
+	}
+	var doomed []string
+	for _, k := range candidates {
+		if m.All || slices.Contains(m.Keys, k) ||
+			m.First && k == slices.Min(candidates) ||
+			m.Last && k == slices.Max(candidates) {
+			doomed = append(doomed, k)
+		}
+	}
+	if len(doomed) == 0 {
+		return 0, fmt.Errorf("object %s: %w", objectID, store.ErrNotFound)
+	}
+	for _, k := range doomed {
+		if _, err := t.tx.ExecContext(ctx, "DELETE FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?", pk, objectID, k); err != nil {
+			return 0, fmt.Errorf("sqlite: delete %s: %w", objectID, err)
+		}
+	}
+	var rest []string
+	for _, v := range all {
+		if !slices.Contains(doomed, v.key) {
+			rest = append(rest, v.key)
+		}
+	}
+	if len(rest) > 0 {
+		if _, err := t.tx.ExecContext(ctx,
+			"UPDATE objects SET is_first = (version_key = ?), is_last = (version_key = ?) WHERE collection = ? AND object_id = ?",
+			slices.Min(rest), slices.Max(rest), pk, objectID); err != nil {
+			return 0, fmt.Errorf("sqlite: update versions of %s: %w", objectID, err)
+		}
+	}
+	return len(doomed), nil
+}

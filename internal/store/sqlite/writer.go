@@ -1,0 +1,249 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// A writeFunc does one caller's write inside a transaction that it may share
+// with other callers. It must be repeatable: when a shared transaction fails,
+// the writer runs it again alone, so it must reset whatever results it
+// records before writing them. The ctx it gets is the writer's, not the
+// caller's: once taken, a write is not cancelled half-way.
+type writeFunc func(ctx context.Context, t *wtx) error
+
+// States of a writeReq.
+const (
+	reqQueued int32 = iota
+	reqTaken        // the writer owns it; the caller must wait for the answer
+	reqAbandoned    // the caller gave up first; it will not be written
+)
+
+type writeReq struct {
+	fn    writeFunc
+	state atomic.Int32
+	done  chan error // buffered: the writer never blocks on an answer
+}
+
+// writer serialises every write on the one write connection and commits
+// together the writes queued while the previous commit ran (group commit).
+type writer struct {
+	db    *sql.DB
+	stmts [numStmts]*sql.Stmt // prepared on db, used through wtx.stmt
+
+	mu     sync.Mutex
+	queue  []*writeReq // guarded by mu
+	closed bool        // guarded by mu
+
+	wake    chan struct{} // capacity 1: "the queue may be non-empty"
+	stopped chan struct{} // closed when the loop has returned
+}
+
+func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
+	w := &writer{db: db, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	for i, q := range stmtSQL {
+		s, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("prepare %q: %w", q, err), w.closeStmts())
+		}
+		w.stmts[i] = s
+	}
+	go w.loop()
+	return w, nil
+}
+
+func (w *writer) closeStmts() error {
+	var errs []error
+	for _, s := range w.stmts {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// do queues fn and waits until it is committed (nil) or failed (its error,
+// nothing written). If ctx ends while fn is still queued, fn is dropped and
+// do returns ctx.Err(); once the writer has taken fn, do waits for the
+// outcome regardless of ctx, so that an error always means "not written".
+func (w *writer) do(ctx context.Context, fn writeFunc) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &writeReq{fn: fn, done: make(chan error, 1)}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return errClosed
+	}
+	w.queue = append(w.queue, r)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
+			return ctx.Err()
+		}
+		return <-r.done
+	}
+}
+
+func (w *writer) loop() {
+	defer close(w.stopped)
+	for {
+		w.mu.Lock()
+		batch, closed := w.queue, w.closed
+		w.queue = nil
+		w.mu.Unlock()
+		if len(batch) == 0 {
+			if closed {
+				return
+			}
+			<-w.wake
+			continue
+		}
+		reqs := batch[:0]
+		for _, r := range batch {
+			if r.state.CompareAndSwap(reqQueued, reqTaken) {
+				reqs = append(reqs, r)
+			}
+		}
+		if len(reqs) > 0 {
+			w.run(reqs)
+		}
+	}
+}
+
+// close fails the queued writes, waits for the one in progress and for the
+// loop to end, and closes the prepared statements.
+func (w *writer) close() {
+	w.mu.Lock()
+	w.closed = true
+	pending := w.queue
+	w.queue = nil
+	w.mu.Unlock()
+	for _, r := range pending {
+		if r.state.CompareAndSwap(reqQueued, reqTaken) {
+			r.done <- errClosed
+		}
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	<-w.stopped
+	_ = w.closeStmts() // the connection is closed next; its error is the one that matters
+}
+
+// run writes reqs in one transaction and answers each. If that transaction
+// fails as a whole, it retries each request alone, so that one bad request
+// cannot fail the others.
+func (w *writer) run(reqs []*writeReq) {
+	errs, err := w.runTx(reqs)
+	if err == nil {
+		for i, r := range reqs {
+			r.done <- errs[i]
+		}
+		return
+	}
+	if len(reqs) == 1 {
+		reqs[0].done <- err
+		return
+	}
+	for _, r := range reqs {
+		errs, err := w.runTx([]*writeReq{r})
+		if err == nil {
+			err = errs[0]
+		}
+		r.done <- err
+	}
+}
+
+// runTx runs reqs in one transaction, each inside its own savepoint so that
+// a request that fails leaves no trace while the others commit. errs[i] is
+// request i's own error; err is a failure of the transaction itself, after
+// which nothing was written.
+func (w *writer) runTx(reqs []*writeReq) (errs []error, err error) {
+	ctx := context.Background()
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer func() {
+		if rbErr := ignoreTxDone(tx.Rollback()); rbErr != nil && err == nil {
+			err = fmt.Errorf("sqlite: rollback: %w", rbErr)
+		}
+	}()
+	t := &wtx{tx: tx, w: w}
+	errs = make([]error, len(reqs))
+	if len(reqs) == 1 {
+		if errs[0] = reqs[0].fn(ctx, t); errs[0] != nil {
+			return errs, nil // the deferred rollback undoes it
+		}
+	} else {
+		for i, r := range reqs {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT req"); err != nil {
+				return nil, fmt.Errorf("sqlite: savepoint: %w", err)
+			}
+			if errs[i] = r.fn(ctx, t); errs[i] != nil {
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
+					return nil, fmt.Errorf("sqlite: rollback to savepoint: %w", err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "RELEASE req"); err != nil {
+				return nil, fmt.Errorf("sqlite: release savepoint: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return errs, nil
+}
+
+// wtx is the transaction a writeFunc runs in.
+type wtx struct {
+	tx    *sql.Tx
+	w     *writer
+	stmts [numStmts]*sql.Stmt // transaction-bound copies, made on first use
+}
+
+// stmt returns the prepared statement id bound to the transaction.
+func (t *wtx) stmt(ctx context.Context, id stmtID) *sql.Stmt {
+	if t.stmts[id] == nil {
+		t.stmts[id] = t.tx.StmtContext(ctx, t.w.stmts[id])
+	}
+	return t.stmts[id]
+}
+
+// stmtID names a statement the writer prepares once.
+type stmtID int
+
+const (
+	stCollectionForWrite stmtID = iota
+	stSetLastAdded
+	stVersions
+	stInsertObject
+	stClearFirst
+	stClearLast
+	numStmts
+)
+
+var stmtSQL = [numStmts]string{
+	stCollectionForWrite: "SELECT pk, last_added_us FROM collections WHERE id = ?",
+	stSetLastAdded:       "UPDATE collections SET last_added_us = ? WHERE pk = ?",
+	stVersions:           "SELECT version_key, version, date_added_us, hash FROM objects WHERE collection = ? AND object_id = ?",
+	stInsertObject: `INSERT INTO objects (collection, date_added_us, object_id, type, spec_version, version, version_key, is_first, is_last, hash, raw)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	stClearFirst: "UPDATE objects SET is_first = 0 WHERE collection = ? AND object_id = ? AND version_key = ?",
+	stClearLast:  "UPDATE objects SET is_last = 0 WHERE collection = ? AND object_id = ? AND version_key = ?",
+}
