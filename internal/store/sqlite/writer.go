@@ -18,9 +18,9 @@ type writeFunc func(ctx context.Context, t *wtx) error
 
 // States of a writeReq.
 const (
-	reqQueued int32 = iota
-	reqTaken        // the writer owns it; the caller must wait for the answer
-	reqAbandoned    // the caller gave up first; it will not be written
+	reqQueued    int32 = iota
+	reqTaken           // the writer owns it; the caller must wait for the answer
+	reqAbandoned       // the caller gave up first; it will not be written
 )
 
 type writeReq struct {
@@ -41,6 +41,8 @@ type writer struct {
 
 	wake    chan struct{} // capacity 1: "the queue may be non-empty"
 	stopped chan struct{} // closed when the loop has returned
+
+	commits atomic.Int64 // transactions committed, for tests and metrics
 }
 
 func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
@@ -207,6 +209,7 @@ func (w *writer) runTx(reqs []*writeReq) (errs []error, err error) {
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlite: commit: %w", err)
 	}
+	w.commits.Add(1)
 	return errs, nil
 }
 
