@@ -22,37 +22,75 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(tc.in))
 	}
 	f.Add([]byte(benchObject))
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		o, err := Parse(raw)
-		if err != nil {
-			if o != nil {
-				t.Fatalf("Parse(%q) = %+v, %v, want nil with the error", raw, o, err)
+	f.Fuzz(checkParse)
+}
+
+// fuzzProperties are the properties FuzzParseProperty sets.
+var fuzzProperties = []string{
+	"type", "id", "spec_version", "created", "modified", "revoked", "labels", "confidence", "lang",
+	"created_by_ref", "object_marking_refs", "granular_markings", "external_references", "extensions",
+	"x_acme", "extension_types",
+}
+
+// fuzzObjects are the valid objects FuzzParseProperty modifies.
+var fuzzObjects = []obj{base, sco, marking, newSCO, extDef}
+
+// FuzzParseProperty is FuzzParse with fuzzed property values in a valid
+// object, to reach the checks behind the JSON syntax.
+func FuzzParseProperty(f *testing.F) {
+	for i, name := range fuzzProperties {
+		for j, o := range fuzzObjects {
+			for _, m := range o {
+				if m[0] == name {
+					f.Add(uint8(i), uint8(j), []byte(m[1]))
+				}
 			}
-			return
 		}
-		if !bytes.Equal(o.Raw, raw) {
-			t.Fatalf("Parse(%q).Raw = %q, want the input", raw, o.Raw)
-		}
-		canon, err := Canonicalize(raw)
-		if err != nil {
-			t.Fatalf("Parse(%q) succeeded but Canonicalize failed: %v", raw, err)
-		}
-		if o.Hash != sha256.Sum256(canon) {
-			t.Fatalf("Parse(%q).Hash is not the SHA-256 of the canonical bytes %q", raw, canon)
-		}
-		again, err := Canonicalize(canon)
-		if err != nil || !bytes.Equal(again, canon) {
-			t.Fatalf("Canonicalize(%q) = %q, %v, want it unchanged", canon, again, err)
-		}
-		o2, err := Parse(canon)
-		if err != nil {
-			t.Fatalf("Parse(%q) succeeded but Parse of its canonical form %q failed: %v", raw, canon, err)
-		}
-		if o2.Type != o.Type || o2.ID != o.ID || o2.Version != o.Version || o2.VersionKey != o.VersionKey ||
-			o2.Hash != o.Hash || o2.Revoked != o.Revoked || !slices.Equal(o2.MarkingRefs, o.MarkingRefs) {
-			t.Fatalf("Parse(%q) = %+v, but Parse of its canonical form = %+v", raw, o, o2)
-		}
+	}
+	f.Add(uint8(10), uint8(0), []byte(`["`+amberRef+`","`+greenRef+`"]`))
+	f.Add(uint8(11), uint8(0), []byte(`[{"selectors":["description"],"marking_ref":"`+amberRef+`"},{"selectors":["name"],"lang":"fr"}]`))
+	f.Add(uint8(12), uint8(0), []byte(`[{"source_name":"capec","external_id":"CAPEC-163"}]`))
+	f.Add(uint8(13), uint8(3), []byte(`{"extension-definition--9c59fd79-4215-4ba2-920d-3e4f320e1e62":{"extension_type":"new-sco"}}`))
+	f.Add(uint8(13), uint8(0), []byte(`{"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":{"extension_type":"property-extension","tlp_2_0":"amber"}}`))
+	f.Fuzz(func(t *testing.T, prop, obj uint8, value []byte) {
+		o := fuzzObjects[int(obj)%len(fuzzObjects)]
+		name := fuzzProperties[int(prop)%len(fuzzProperties)]
+		checkParse(t, []byte(o.with(name, string(value)).String()))
 	})
+}
+
+// checkParse checks the properties FuzzParse and FuzzParseProperty
+// assert of raw.
+func checkParse(t *testing.T, raw []byte) {
+	o, err := Parse(raw)
+	if err != nil {
+		if o != nil {
+			t.Fatalf("Parse(%q) = %+v, %v, want nil with the error", raw, o, err)
+		}
+		return
+	}
+	if !bytes.Equal(o.Raw, raw) {
+		t.Fatalf("Parse(%q).Raw = %q, want the input", raw, o.Raw)
+	}
+	canon, err := Canonicalize(raw)
+	if err != nil {
+		t.Fatalf("Parse(%q) succeeded but Canonicalize failed: %v", raw, err)
+	}
+	if o.Hash != sha256.Sum256(canon) {
+		t.Fatalf("Parse(%q).Hash is not the SHA-256 of the canonical bytes %q", raw, canon)
+	}
+	again, err := Canonicalize(canon)
+	if err != nil || !bytes.Equal(again, canon) {
+		t.Fatalf("Canonicalize(%q) = %q, %v, want it unchanged", canon, again, err)
+	}
+	o2, err := Parse(canon)
+	if err != nil {
+		t.Fatalf("Parse(%q) succeeded but Parse of its canonical form %q failed: %v", raw, canon, err)
+	}
+	if o2.Type != o.Type || o2.ID != o.ID || o2.Version != o.Version || o2.VersionKey != o.VersionKey ||
+		o2.Hash != o.Hash || o2.Revoked != o.Revoked || !slices.Equal(o2.MarkingRefs, o.MarkingRefs) {
+		t.Fatalf("Parse(%q) = %+v, but Parse of its canonical form = %+v", raw, o, o2)
+	}
 }
 
 // FuzzCanonicalize checks that canonical output is valid JSON, is its own
