@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 )
 
 // FuzzParse checks that whatever Parse accepts canonicalizes, and that the
@@ -123,6 +126,9 @@ func FuzzCanonicalize(f *testing.F) {
 		if err != nil || !bytes.Equal(again, canon) {
 			t.Fatalf("Canonicalize(%q) = %q, %v, want it unchanged", canon, again, err)
 		}
+		if err := checkSorted(canon); err != nil {
+			t.Fatalf("Canonicalize(%q) = %q: %v", raw, canon, err)
+		}
 		// Canonicalize accepted raw, so it has no duplicate names and
 		// encoding/json decodes it faithfully.
 		var want, got any
@@ -136,6 +142,47 @@ func FuzzCanonicalize(f *testing.F) {
 			t.Fatalf("Canonicalize(%q) = %q, which decodes to %v, want %v", raw, canon, got, want)
 		}
 	})
+}
+
+// checkSorted checks, with encoding/json's tokenizer, that the members of
+// every object of the JSON text b are in strictly increasing UTF-16 order.
+func checkSorted(b []byte) error {
+	type frame struct {
+		object, wantKey bool
+		last            []uint16
+		first           bool
+	}
+	stack := []frame{{}}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if tok == json.Delim('}') || tok == json.Delim(']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		top := &stack[len(stack)-1]
+		if top.object && top.wantKey {
+			key := utf16.Encode([]rune(tok.(string)))
+			if !top.first && compareUnits(top.last, key) >= 0 {
+				return fmt.Errorf("member %q is not after %q", tok, string(utf16.Decode(top.last)))
+			}
+			top.last, top.first, top.wantKey = key, false, false
+			continue
+		}
+		top.wantKey = true
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{object: true, wantKey: true, first: true})
+		case json.Delim('['):
+			stack = append(stack, frame{})
+		}
+	}
 }
 
 // FuzzParseTimestamp checks that accepted timestamps are UTC, agree with

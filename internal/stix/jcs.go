@@ -98,14 +98,21 @@ var escapes = func() (e [256]string) {
 // appendString appends s, valid UTF-8, as an RFC 8785 string.
 func appendString(dst, s []byte) []byte {
 	dst = append(dst, '"')
-	start := 0
-	for i, c := range s {
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
+	start, i := 0, 0
+	for {
+		for i+8 <= len(s) && !escapable(loadWord(s, i)) {
+			i += 8
+		}
+		for i < len(s) && escapes[s[i]] == "" {
+			i++
+		}
+		if i >= len(s) {
+			break
 		}
 		dst = append(dst, s[start:i]...)
-		dst = append(dst, escapes[c]...)
-		start = i + 1
+		dst = append(dst, escapes[s[i]]...)
+		i++
+		start = i
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')

@@ -2,9 +2,12 @@ package stix
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -319,4 +322,61 @@ func compareUnits(a, b []uint16) int {
 		return 1
 	}
 	return 0
+}
+
+func TestSortMembers(t *testing.T) {
+	names := []string{"", "a", "a\x00", "a\x00\x00", "ab", "abcdefgh", "abcdefgh\x00", "abcdefghi", "abcdefgg", "b",
+		"created", "created_by_ref", "\u007f", "\u0080", "\ud7ff", "\ue000", "\uffef", "\U00010000", "\U0001F600",
+		"abcdefgh\ue000", "abcdefgh\U00010000", "\ue000a", "\U00010000a", "x_", "x_acme", "id", "type", "z"}
+	for _, n := range []int{2, 5, 24, len(names)} { // insertion sort and pdqsort
+		in := slices.Clone(names[:n])
+		rand.New(rand.NewPCG(1, uint64(n))).Shuffle(n, func(i, j int) { in[i], in[j] = in[j], in[i] })
+		var b strings.Builder
+		b.WriteByte('{')
+		for i, name := range in {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			q, _ := json.Marshal(name)
+			b.Write(q)
+			b.WriteString(":0")
+		}
+		b.WriteByte('}')
+		tr := getTree()
+		if err := tr.parse([]byte(b.String())); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range tr.members(&tr.nodes[0]) {
+			got = append(got, string(tr.bytes(m.name)))
+		}
+		putTree(tr)
+		want := slices.Clone(names[:n])
+		slices.SortFunc(want, func(a, b string) int {
+			return compareUnits(utf16.Encode([]rune(a)), utf16.Encode([]rune(b)))
+		})
+		if !slices.Equal(got, want) {
+			t.Errorf("members of %s sorted as %+q, want %+q", b.String(), got, want)
+		}
+	}
+}
+
+func TestEscapable(t *testing.T) {
+	for c := range 256 {
+		for k := range 8 {
+			w := []byte("aaaaaaaa")
+			w[k] = byte(c)
+			want := c < 0x20 || c == '"' || c == '\\'
+			if got := escapable(loadWord(w, 0)); got != want {
+				t.Errorf("escapable(%q) = %v, want %v", w, got, want)
+			}
+			wantPlain := 8
+			if !plain[c] {
+				wantPlain = k
+			}
+			if got := skipPlain(w, 0); got != wantPlain {
+				t.Errorf("skipPlain(%q, 0) = %d, want %d", w, got, wantPlain)
+			}
+		}
+	}
 }

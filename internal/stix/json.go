@@ -2,6 +2,8 @@ package stix
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -44,10 +46,16 @@ type node struct {
 	canonical bool
 }
 
-// member is an object member, or an array element with a nil name.
+// member is an object member, or an array element with an empty name.
 type member struct {
-	name text  // decoded
-	val  int32 // index in tree.nodes
+	// prefix is the first 8 bytes of name, big-endian, zero-padded: names
+	// whose prefixes differ compare bytewise like them.
+	prefix uint64
+	name   text  // decoded
+	val    int32 // index in tree.nodes
+	// wide is set when name has characters from U+E000 up, where UTF-8
+	// and UTF-16 order differ; names without are compared bytewise.
+	wide bool
 }
 
 // text locates bytes in tree.data, or in tree.arena when off has the
@@ -80,6 +88,9 @@ type tree struct {
 	stack []member // members of the containers being parsed
 	arena []byte   // decoded strings that had escapes
 	out   []byte   // scratch for canonical bytes
+	// wide is set by parseString when the string has characters from
+	// U+E000 up.
+	wide bool
 }
 
 var treePool = sync.Pool{New: func() any { return new(tree) }}
@@ -223,6 +234,7 @@ func (t *tree) object(depth int) (int32, error) {
 		if err != nil {
 			return 0, err
 		}
+		wide := t.wide
 		t.skipSpace()
 		if t.pos >= len(t.data) || t.data[t.pos] != ':' {
 			return 0, t.unexpected("':'")
@@ -233,7 +245,7 @@ func (t *tree) object(depth int) (int32, error) {
 		if err != nil {
 			return 0, err
 		}
-		t.stack = append(t.stack, member{name: name, val: v})
+		t.stack = append(t.stack, member{prefix: prefix(t.bytes(name)), name: name, val: v, wide: wide})
 		t.skipSpace()
 		if t.pos < len(t.data) {
 			c := t.data[t.pos]
@@ -250,7 +262,7 @@ func (t *tree) object(depth int) (int32, error) {
 		return 0, t.unexpected("',' or '}'")
 	}
 	ms := t.stack[base:]
-	slices.SortFunc(ms, func(a, b member) int { return compareUTF16(t.bytes(a.name), t.bytes(b.name)) })
+	t.sortMembers(ms)
 	for i := 1; i < len(ms); i++ {
 		if name := t.bytes(ms[i].name); bytes.Equal(t.bytes(ms[i-1].name), name) {
 			return 0, syntaxError(start, "object has duplicate member name %s", quote(name))
@@ -261,6 +273,44 @@ func (t *tree) object(depth int) (int32, error) {
 	t.mems = append(t.mems, ms...)
 	t.stack = t.stack[:base]
 	return idx, nil
+}
+
+// sortMembers sorts ms by name in UTF-16 order.
+func (t *tree) sortMembers(ms []member) {
+	if len(ms) > 24 {
+		slices.SortFunc(ms, t.compareMembers)
+		return
+	}
+	// Insertion sort: objects are small, and often sorted already.
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && t.compareMembers(ms[j-1], ms[j]) > 0; j-- {
+			ms[j-1], ms[j] = ms[j], ms[j-1]
+		}
+	}
+}
+
+// compareMembers compares the names of a and b in UTF-16 order.
+func (t *tree) compareMembers(a, b member) int {
+	if !a.wide && !b.wide {
+		if a.prefix != b.prefix {
+			return cmp.Compare(a.prefix, b.prefix)
+		}
+		return bytes.Compare(t.bytes(a.name), t.bytes(b.name))
+	}
+	return compareUTF16(t.bytes(a.name), t.bytes(b.name))
+}
+
+// prefix returns the first 8 bytes of name as a big-endian number,
+// padded with zeros.
+func prefix(name []byte) uint64 {
+	if len(name) >= 8 {
+		return binary.BigEndian.Uint64(name)
+	}
+	var p uint64
+	for i, c := range name {
+		p |= uint64(c) << (56 - 8*i)
+	}
+	return p
 }
 
 // array parses an array at depth.
@@ -394,19 +444,53 @@ var plain = func() (a [256]bool) {
 	return a
 }()
 
+const (
+	lsb = 0x0101010101010101 // the low bit of each byte of a word
+	msb = 0x8080808080808080 // the high bit of each byte
+)
+
+// escapable reports whether one of the 8 bytes of v is a control
+// character, '"' or '\\': the bytes a JSON string escapes. It is exact:
+// the usual SWAR zero-byte test only errs in bytes above a true hit.
+func escapable(v uint64) bool {
+	return ((v-0x20*lsb)|((v^0x22*lsb)-lsb)|((v^0x5c*lsb)-lsb))&^v&msb != 0
+}
+
+// loadWord returns the 8 bytes at b[i:] as a little-endian word.
+func loadWord(b []byte, i int) uint64 {
+	return binary.LittleEndian.Uint64(b[i : i+8])
+}
+
+// skipPlain returns the offset of the first byte from d[i:] that is not
+// plain, or len(d).
+func skipPlain(d []byte, i int) int {
+	for i+8 <= len(d) {
+		v := loadWord(d, i)
+		if v&msb != 0 || escapable(v) {
+			break
+		}
+		i += 8
+	}
+	for i < len(d) && plain[d[i]] {
+		i++
+	}
+	return i
+}
+
 // parseString parses the string at t.pos and returns its decoded
-// content, which is in the input when the string has no escapes.
+// content, which is in the input when the string has no escapes. It sets
+// t.wide.
 func (t *tree) parseString() (text, error) {
 	d := t.data
 	start := t.pos + 1
+	t.wide = false
 	i := start
-	for i < len(d) {
-		c := d[i]
-		if plain[c] {
-			i++
-			continue
+	for {
+		i = skipPlain(d, i)
+		if i >= len(d) {
+			return text{}, syntaxError(len(d), "unterminated string")
 		}
-		switch {
+		switch c := d[i]; {
 		case c == '"':
 			t.pos = i + 1
 			return text{uint32(start), uint32(i - start)}, nil
@@ -415,18 +499,19 @@ func (t *tree) parseString() (text, error) {
 		case c < 0x20:
 			return text{}, syntaxError(i, "control character 0x%02x in string", c)
 		}
-		n, err := checkRune(d, i)
+		n, err := t.checkRune(i)
 		if err != nil {
 			return text{}, err
 		}
 		i += n
 	}
-	return text{}, syntaxError(len(d), "unterminated string")
 }
 
-// checkRune checks the multi-byte UTF-8 sequence at d[i:] and returns its
-// length.
-func checkRune(d []byte, i int) (int, error) {
+// checkRune checks the multi-byte UTF-8 sequence at t.data[i:], notes in
+// t.wide whether it is U+E000 or above, and returns its length.
+func (t *tree) checkRune(i int) (int, error) {
+	d := t.data
+	t.wide = t.wide || d[i] >= 0xEE
 	r, n := utf8.DecodeRune(d[i:])
 	if r == utf8.RuneError && n == 1 {
 		return 0, syntaxError(i, "invalid UTF-8")
@@ -449,18 +534,14 @@ func (t *tree) parseEscaped(start, i int) (text, error) {
 	d := t.data
 	a0 := len(t.arena)
 	t.arena = append(t.arena, d[start:i]...)
-	for i < len(d) {
-		c := d[i]
-		if plain[c] {
-			j := i + 1
-			for j < len(d) && plain[d[j]] {
-				j++
-			}
-			t.arena = append(t.arena, d[i:j]...)
-			i = j
-			continue
+	for {
+		j := skipPlain(d, i)
+		t.arena = append(t.arena, d[i:j]...)
+		i = j
+		if i >= len(d) {
+			return text{}, syntaxError(len(d), "unterminated string")
 		}
-		switch {
+		switch c := d[i]; {
 		case c == '"':
 			t.pos = i + 1
 			return text{inArena | uint32(a0), uint32(len(t.arena) - a0)}, nil
@@ -474,14 +555,13 @@ func (t *tree) parseEscaped(start, i int) (text, error) {
 		case c < 0x20:
 			return text{}, syntaxError(i, "control character 0x%02x in string", c)
 		}
-		n, err := checkRune(d, i)
+		n, err := t.checkRune(i)
 		if err != nil {
 			return text{}, err
 		}
 		t.arena = append(t.arena, d[i:i+n]...)
 		i += n
 	}
-	return text{}, syntaxError(len(d), "unterminated string")
 }
 
 // escape decodes the escape sequence at d[i] into t.arena and returns its
@@ -532,6 +612,7 @@ func (t *tree) escape(i int) (int, error) {
 		if isNoncharacter(r) {
 			return 0, syntaxError(i, "Unicode noncharacter U+%04X in string", r)
 		}
+		t.wide = t.wide || r >= 0xE000
 		t.arena = utf8.AppendRune(t.arena, r)
 		return n, nil
 	default:

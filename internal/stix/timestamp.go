@@ -170,12 +170,17 @@ func ParseTimestamp(s string) (time.Time, error) {
 // those years do not sort correctly.
 func VersionKey(t time.Time) string {
 	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return fmt.Sprintf("%04d%02d%02dT%02d%02d%02d.%09d", year, month, day, t.Hour(), t.Minute(), t.Second(), t.Nanosecond())
+	if year := t.Year(); year < 0 || year > 9999 {
+		return fmt.Sprintf("%04d%02d%02dT%02d%02d%02d.%09d", year, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond())
 	}
+	b := versionKey(t)
+	return string(b[:])
+}
+
+// versionKey returns the VersionKey of t, a UTC time in years 0000–9999.
+func versionKey(t time.Time) (b [25]byte) {
+	year, month, day := t.Date()
 	hour, minute, sec := t.Clock()
-	var b [25]byte
 	put := func(i, n, v int) {
 		for k := i + n - 1; k >= i; k-- {
 			b[k] = byte('0' + v%10)
@@ -191,5 +196,5 @@ func VersionKey(t time.Time) string {
 	put(13, 2, sec)
 	b[15] = '.'
 	put(16, 9, t.Nanosecond())
-	return string(b[:])
+	return b
 }

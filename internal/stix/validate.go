@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -290,24 +291,13 @@ func (t *tree) validate(o *Object) error {
 			return propError("modified", `before "created"`)
 		}
 	}
-	o.ID = string(id)
-	o.Type = o.ID[:len(typ)]
-	o.SpecVersion = "2.1"
-	if created != nil {
-		o.Created = string(created)
-		o.Version = o.Created
-	}
-	if modified != nil {
-		o.Modified = string(modified)
-		o.Version = o.Modified
-	}
+	var key [25]byte
 	switch {
 	case modified != nil:
-		o.VersionKey = VersionKey(mt)
+		key = versionKey(mt)
 	case created != nil:
-		o.VersionKey = VersionKey(ct)
+		key = versionKey(ct)
 	}
-
 	// Common optional properties.
 	if p.revoked != 0 {
 		switch t.nodes[p.revoked].kind {
@@ -342,18 +332,15 @@ func (t *tree) validate(o *Object) error {
 			return err
 		}
 	}
+	var refs []member
 	if p.markingRefs != 0 {
-		elems, err := t.list(at("object_marking_refs"), p.markingRefs)
-		if err != nil {
+		if refs, err = t.list(at("object_marking_refs"), p.markingRefs); err != nil {
 			return err
 		}
-		o.MarkingRefs = make([]string, len(elems))
-		for i, e := range elems {
-			ref, err := t.ref(elem("object_marking_refs", i, ""), e.val, "marking-definition")
-			if err != nil {
+		for i, e := range refs {
+			if _, err := t.ref(elem("object_marking_refs", i, ""), e.val, "marking-definition"); err != nil {
 				return err
 			}
-			o.MarkingRefs[i] = string(ref)
 		}
 	}
 	if p.granularMarkings != 0 {
@@ -370,6 +357,47 @@ func (t *tree) validate(o *Object) error {
 	if string(typ) == "extension-definition" {
 		if err := t.extensionDefinition(&p); err != nil {
 			return err
+		}
+	}
+
+	// Fill o, with all its strings in one allocation.
+	size := len(id) + len(created) + len(modified) + len(key)
+	for _, r := range refs {
+		size += len(t.bytes(t.nodes[r.val].txt))
+	}
+	var b strings.Builder
+	b.Grow(size)
+	b.Write(id)
+	b.Write(created)
+	b.Write(modified)
+	if created != nil || modified != nil {
+		b.Write(key[:])
+	}
+	for _, r := range refs {
+		b.Write(t.bytes(t.nodes[r.val].txt))
+	}
+	all := b.String()
+	next := func(n int) string {
+		s := all[:n]
+		all = all[n:]
+		return s
+	}
+	o.ID = next(len(id))
+	o.Type = o.ID[:len(typ)]
+	o.SpecVersion = "2.1"
+	o.Created = next(len(created))
+	o.Modified = next(len(modified))
+	o.Version = o.Modified
+	if o.Version == "" {
+		o.Version = o.Created
+	}
+	if o.Version != "" {
+		o.VersionKey = next(len(key))
+	}
+	if len(refs) > 0 {
+		o.MarkingRefs = make([]string, len(refs))
+		for i, r := range refs {
+			o.MarkingRefs[i] = next(int(t.nodes[r.val].txt.n))
 		}
 	}
 	return nil
