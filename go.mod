@@ -2,7 +2,10 @@ module github.com/puente-project/puente
 
 go 1.26.0
 
-require golang.org/x/crypto v0.55.0
+require (
+	golang.org/x/crypto v0.55.0
+	golang.org/x/mod v0.42.0
+)
 
 // Test dependencies.
 require github.com/rogpeppe/go-internal v1.16.0
@@ -13,8 +16,8 @@ require (
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
-	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/tools v0.52.0 // indirect
 	modernc.org/libc v1.79.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
