@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/puente-project/puente/internal/node"
+	"github.com/puente-project/puente/internal/store"
+)
+
+const groupUsage = `Usage:
+  puente group create --dir DIR --name NAME [--description TEXT]
+  puente group list --dir DIR
+
+Create and list working groups. On a node, each working group is a TAXII
+collection. Run 'puente group create -h' for details.
+
+Examples:
+  puente group create --dir ./mex --name fentanyl
+  puente group list --dir ./mex
+`
+
+const groupCreateUsage = `Usage:
+  puente group create --dir DIR --name NAME [--description TEXT]
+
+Create a working group on the node in DIR: a TAXII collection whose alias
+and title are NAME. Prints the collection's id on standard output.
+
+Flags:
+  --dir DIR              node directory (default: $PUENTE_DIR)
+  --name NAME            group name: a-z, 0-9 and '-', like precursor-chemicals
+  --description TEXT     what the group is for
+
+Examples:
+  puente group create --dir ./mex --name fentanyl
+  ID=$(puente group create --dir ./mex --name money-laundering \
+      --description "Financial flows of criminal organizations")
+`
+
+const groupListUsage = `Usage:
+  puente group list --dir DIR
+
+List the working groups of the node in DIR, and its internal collection.
+
+Flags:
+  --dir DIR   node directory (default: $PUENTE_DIR)
+
+Example:
+  puente group list --dir ./mex
+`
+
+func groupCommand() command {
+	return command{name: "group", summary: "create and list working groups", usage: groupUsage,
+		run: subcommands("group", groupUsage, map[string]func(context.Context, *env, []string) error{
+			"create": runGroupCreate,
+			"list":   runGroupList,
+		})}
+}
+
+func runGroupCreate(ctx context.Context, e *env, args []string) (err error) {
+	const cmd = "group create"
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	dirFlag := fs.String("dir", "", "")
+	name := fs.String("name", "", "")
+	description := fs.String("description", "", "")
+	if help, err := parseCommand(e, fs, args, cmd, groupCreateUsage); help || err != nil {
+		return err
+	}
+	dir, err := e.nodeDir(cmd, *dirFlag)
+	if err != nil {
+		return err
+	}
+	if *name == "" {
+		return usageError(cmd, "missing --name: the group's name")
+	}
+	if err := node.CheckGroupName(*name); err != nil {
+		return usageError(cmd, "%v", err)
+	}
+	st, _, err := e.openStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	c, err := node.CreateGroup(ctx, st, *name, *description)
+	if errors.Is(err, store.ErrExists) {
+		return withHint(fmt.Errorf("a group or collection named %s already exists", *name),
+			fmt.Sprintf("see the groups with 'puente group list --dir %s'", quote(dir)))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, c.ID)
+	fmt.Fprintf(e.stderr, "puente: created group %s\n", c.Alias)
+	return nil
+}
+
+func runGroupList(ctx context.Context, e *env, args []string) (err error) {
+	const cmd = "group list"
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	dirFlag := fs.String("dir", "", "")
+	if help, err := parseCommand(e, fs, args, cmd, groupListUsage); help || err != nil {
+		return err
+	}
+	dir, err := e.nodeDir(cmd, *dirFlag)
+	if err != nil {
+		return err
+	}
+	st, _, err := e.openStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	cs, err := st.Collections(ctx)
+	if err != nil {
+		return fmt.Errorf("list groups: %w", err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tID\tKIND\tCREATED\tTITLE")
+	for _, c := range cs {
+		kind := "group"
+		if c.Internal {
+			kind = "internal"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Alias, c.ID, kind, formatTime(c.Created), c.Title)
+	}
+	return tw.Flush()
+}
