@@ -291,13 +291,17 @@ func (t *tree) validate(o *Object) error {
 			return propError("modified", `before "created"`)
 		}
 	}
-	var key [25]byte
+	var keyBuf [25]byte
+	var key []byte // VersionKey of modified, else created, else empty
 	switch {
 	case modified != nil:
-		key = versionKey(mt)
+		keyBuf = versionKey(mt)
+		key = keyBuf[:]
 	case created != nil:
-		key = versionKey(ct)
+		keyBuf = versionKey(ct)
+		key = keyBuf[:]
 	}
+
 	// Common optional properties.
 	if p.revoked != 0 {
 		switch t.nodes[p.revoked].kind {
@@ -370,9 +374,7 @@ func (t *tree) validate(o *Object) error {
 	b.Write(id)
 	b.Write(created)
 	b.Write(modified)
-	if created != nil || modified != nil {
-		b.Write(key[:])
-	}
+	b.Write(key)
 	for _, r := range refs {
 		b.Write(t.bytes(t.nodes[r.val].txt))
 	}
@@ -391,9 +393,7 @@ func (t *tree) validate(o *Object) error {
 	if o.Version == "" {
 		o.Version = o.Created
 	}
-	if o.Version != "" {
-		o.VersionKey = next(len(key))
-	}
+	o.VersionKey = next(len(key))
 	if len(refs) > 0 {
 		o.MarkingRefs = make([]string, len(refs))
 		for i, r := range refs {
