@@ -287,6 +287,12 @@ var validObjectTests = []struct {
 		want: Object{Type: "file", ID: "file--e277603e-1060-5ad4-9937-c26c97f1ca68", SpecVersion: "2.1"},
 	},
 	{
+		// STIX 2.1 section 6.1: spec_version is optional on SCOs, "2.1" implied.
+		name: "SCO without spec_version",
+		in:   `{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}`,
+		want: Object{Type: "ipv4-addr", ID: "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", SpecVersion: "2.1"},
+	},
+	{
 		name: "new-sco without created",
 		in:   newSCO.String(),
 		want: Object{Type: "x-thing", ID: "x-thing--ac97aae4-83f1-46ca-a351-7aeb76678189", SpecVersion: "2.1"},

@@ -235,13 +235,6 @@ func (t *tree) validate(o *Object) error {
 	if !bytes.Equal(idType, typ) {
 		return propError("id", "%s does not start with the object's type %s", quote(id), quote(typ))
 	}
-	if p.specVersion == 0 {
-		return propError("spec_version", `required; only STIX 2.1 objects are accepted, with spec_version "2.1"`)
-	}
-	if sv := &t.nodes[p.specVersion]; sv.kind != kindString || string(t.bytes(sv.txt)) != "2.1" {
-		return propError("spec_version", `only STIX 2.1 objects are accepted, spec_version must be "2.1"`)
-	}
-
 	// Extensions decide the category of a new type.
 	var newType []byte
 	if p.ext != 0 {
@@ -257,6 +250,17 @@ func (t *tree) validate(o *Object) error {
 		return propError("extensions", "%s is not a STIX 2.1 type, so an extension with extension_type new-sdo, new-sco or new-sro is required", quote(typ))
 	case !standard && string(newType) == "new-sco":
 		cat = catSCO
+	}
+
+	// spec_version is required, and "2.1", except on cyber-observables,
+	// where STIX 2.1 makes it optional with "2.1" implied.
+	switch {
+	case p.specVersion == 0 && cat != catSCO:
+		return propError("spec_version", `required; only STIX 2.1 objects are accepted, with spec_version "2.1"`)
+	case p.specVersion != 0:
+		if sv := &t.nodes[p.specVersion]; sv.kind != kindString || string(t.bytes(sv.txt)) != "2.1" {
+			return propError("spec_version", `only STIX 2.1 objects are accepted, spec_version must be "2.1"`)
+		}
 	}
 
 	// Versioning: created and modified.
