@@ -129,3 +129,24 @@ func TestNewPassword(t *testing.T) {
 		t.Errorf("NewPassword() = %q, %q; want two different 26-character passwords", a, b)
 	}
 }
+
+// FuzzParsePHC checks that the parser accepts exactly one spelling: what it
+// parses encodes back to the same string, and errors come with zero values.
+func FuzzParsePHC(f *testing.F) {
+	f.Add(dummyHash)
+	f.Add(hashPassword("pw", cheap))
+	f.Add("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U")
+	f.Add("$argon2id$v=19$m=065536,t=2,p=2$c2FsdHNhbHRzYWx0c2FsdA$a2V5")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, salt, key, err := parsePHC(s)
+		if err != nil {
+			if p != (argon2Params{}) || salt != nil || key != nil {
+				t.Fatalf("parsePHC(%q) returned values with error %v", s, err)
+			}
+			return
+		}
+		if got := encodePHC(p, salt, key); got != s {
+			t.Fatalf("encodePHC(parsePHC(%q)) = %q", s, got)
+		}
+	})
+}

@@ -115,19 +115,6 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// CheckParty returns an error unless party looks like an ISO 3166-1
-// alpha-3 code in upper case.
-func CheckParty(party string) error {
-	ok := len(party) == 3
-	for _, c := range []byte(party) {
-		ok = ok && c >= 'A' && c <= 'Z'
-	}
-	if !ok {
-		return fmt.Errorf("party %q: want an ISO 3166-1 alpha-3 country code in upper case, like MEX or USA", party)
-	}
-	return nil
-}
-
 // checkListen returns an error unless addr is host:port with a numeric
 // port. An empty host means every interface.
 func checkListen(addr string) error {

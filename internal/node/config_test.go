@@ -61,6 +61,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"wrong case of a field", `{"Party": "MEX", "partyx": 1}`, nil, "unknown field"},
 		{"no party", `{}`, nil, "alpha-3"},
 		{"lower-case party", `{"party": "mex"}`, nil, "alpha-3"},
+		{"unassigned party", `{"party": "XYZ"}`, nil, "alpha-3"},
 		{"bad listen", `{"party": "MEX", "listen": "localhost"}`, nil, "host:port"},
 		{"bad listen from env", `{"party": "MEX"}`, map[string]string{"PUENTE_LISTEN": "x"}, "host:port"},
 		{"wrong type", `{"party": 7}`, nil, "cannot unmarshal"},

@@ -111,7 +111,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Node, error) {
 		pruneEvery:      defaultPruneEvery,
 		now:             time.Now,
 	}
-	if err := n.loadKeys(); err != nil {
+	if err := n.loadKeys(ctx); err != nil {
 		return nil, fmt.Errorf("open node %s: %w", cfg.Dir, err)
 	}
 	st, err := openStore(ctx, cfg.Path(cfg.Database))
@@ -128,10 +128,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Node, error) {
 }
 
 // loadKeys reads the TLS certificate, the CA and the signing key.
-func (n *Node) loadKeys() error {
+func (n *Node) loadKeys(ctx context.Context) error {
 	c := n.cfg
-	for _, name := range []string{c.TLSKey, c.SigningKey} {
-		n.checkPrivate(c.Path(name))
+	for _, name := range []string{c.TLSKey, c.SigningKey, c.CAKey} {
+		n.checkPrivate(ctx, c.Path(name))
 	}
 	cert, err := tls.LoadX509KeyPair(c.Path(c.TLSCert), c.Path(c.TLSKey))
 	if err != nil {
@@ -163,13 +163,13 @@ func (n *Node) loadKeys() error {
 }
 
 // checkPrivate warns when a private key file can be read by others.
-func (n *Node) checkPrivate(path string) {
+func (n *Node) checkPrivate(ctx context.Context, path string) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return // loading the key reports it
+		return // a missing key is reported where it is needed
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		n.logger.Warn("private key file is readable by other users; run chmod 600 on it",
+		n.logger.WarnContext(ctx, "private key file is readable by other users; run chmod 600 on it",
 			slog.String("file", path), slog.String("mode", fi.Mode().Perm().String()))
 	}
 }
