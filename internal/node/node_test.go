@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -134,6 +135,36 @@ func TestServe(t *testing.T) {
 	resp, body = get(t, c, base+"/taxii2/", "Accept", taxii, "Authorization", basic)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Puente MEX") {
 		t.Errorf("GET /taxii2/ as admin = %d %s, want 200 with the node's title", resp.StatusCode, body)
+	}
+
+	// The TAXII server knows the node's party: the admin is local, sees
+	// the internal collection and may write to it.
+	var disc struct{ Default string }
+	if err := json.Unmarshal([]byte(body), &disc); err != nil || disc.Default == "" {
+		t.Fatalf("discovery %s: no default api root (%v)", body, err)
+	}
+	resp, body = get(t, c, base+disc.Default+"collections/", "Accept", taxii, "Authorization", basic)
+	var cols struct {
+		Collections []struct {
+			ID       string `json:"id"`
+			Alias    string `json:"alias"`
+			CanWrite bool   `json:"can_write"`
+		} `json:"collections"`
+	}
+	if err := json.Unmarshal([]byte(body), &cols); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET collections = %d %s (%v)", resp.StatusCode, body, err)
+	}
+	found := false
+	for _, col := range cols.Collections {
+		if col.ID == res.Internal.ID {
+			found = true
+			if !col.CanWrite {
+				t.Errorf("admin may not write to the internal collection: %s", body)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("admin does not see the internal collection: %s", body)
 	}
 
 	resp, _ = get(t, c, base+"/taxii2/", "Accept", taxii, "Authorization", "Basic "+basicCred("admin", "wrong"))

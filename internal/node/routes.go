@@ -13,6 +13,7 @@ func (n *Node) routes(logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/taxii2/", taxii.New(n.st, n.authn.Authenticate, taxii.Config{
 		Title:    n.cfg.Title,
+		Party:    n.cfg.Party,
 		TokenKey: n.tokenKey,
 		Logger:   logger, // the taxii server adds its own subsystem attribute
 	}))
