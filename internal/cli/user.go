@@ -151,7 +151,8 @@ func runUserAdd(ctx context.Context, e *env, args []string) (err error) {
 	u := store.User{Name: *name, PasswordHash: hash, Roles: roles, Created: time.Now()}
 	if err := st.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return withHint(fmt.Errorf("user %s already exists", *name), "choose another name; see 'puente user list'")
+			return withHint(fmt.Errorf("user %s already exists", *name),
+				fmt.Sprintf("choose another name; see the users with 'puente user list --dir %s'", quote(dir)))
 		}
 		return fmt.Errorf("add user %s: %w", *name, err)
 	}

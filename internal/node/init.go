@@ -236,6 +236,11 @@ func initFiles(ctx context.Context, cfg Config, staging string, dnsNames []strin
 // initDatabase creates the database of a new node with its internal
 // collection and its admin user.
 func initDatabase(ctx context.Context, path, party, password string, now time.Time) (_ store.Collection, err error) {
+	// The database holds password and token hashes: create it 0600.
+	// SQLite gives its -wal and -shm files the same mode.
+	if err := writeFile(path, nil, 0o600); err != nil {
+		return store.Collection{}, err
+	}
 	st, err := openStore(ctx, path)
 	if err != nil {
 		return store.Collection{}, err

@@ -51,11 +51,7 @@ func TestInit(t *testing.T) {
 			continue
 		}
 		fi, _ := e.Info()
-		if e.Name() == "puente.db" {
-			if fi.Mode().Perm()&0o077 != 0 && fi.Mode().Perm() != 0o644 {
-				t.Errorf("puente.db mode = %v", fi.Mode().Perm())
-			}
-		} else if fi.Mode().Perm() != want {
+		if fi.Mode().Perm() != want {
 			t.Errorf("%s mode = %v, want %v", e.Name(), fi.Mode().Perm(), want)
 		}
 		delete(wantModes, e.Name())
