@@ -55,6 +55,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &te):
 	case errors.Is(err, auth.ErrUnauthenticated):
 		te = errUnauthenticated
+	case errors.Is(err, auth.ErrBusy):
+		w.Header().Set("Retry-After", "2")
+		te = &Error{Status: http.StatusServiceUnavailable, Title: "Busy",
+			Description: "Too many password checks are running; retry shortly, or use an API token.", Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		te = errNotFound
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:

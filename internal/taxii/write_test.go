@@ -3,11 +3,13 @@ package taxii_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/puente-project/puente/internal/auth"
 	"github.com/puente-project/puente/internal/taxii"
 )
 
@@ -269,5 +271,21 @@ func TestNoCollectionsVisible(t *testing.T) {
 	checkCommon(t, r, http.StatusOK)
 	if string(r.body) != "{}" {
 		t.Errorf("body = %s, want {}", r.body)
+	}
+}
+
+// An overloaded authenticator gets 503 with Retry-After, not 500.
+func TestAuthBusy(t *testing.T) {
+	st := newEnv(t, taxii.Config{}).st
+	busy := func(*http.Request) (auth.Principal, error) { return auth.Principal{}, fmt.Errorf("verify: %w", auth.ErrBusy) }
+	srv := httptest.NewServer(taxii.New(st, busy, taxii.Config{}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/taxii2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("status %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
