@@ -277,7 +277,9 @@ func TestNoCollectionsVisible(t *testing.T) {
 // An overloaded authenticator gets 503 with Retry-After, not 500.
 func TestAuthBusy(t *testing.T) {
 	st := newEnv(t, taxii.Config{}).st
-	busy := func(*http.Request) (auth.Principal, error) { return auth.Principal{}, fmt.Errorf("verify: %w", auth.ErrBusy) }
+	busy := func(*http.Request) (auth.Principal, error) {
+		return auth.Principal{}, fmt.Errorf("verify: %w", auth.ErrBusy)
+	}
 	srv := httptest.NewServer(taxii.New(st, busy, taxii.Config{}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/taxii2/")
