@@ -53,6 +53,20 @@ CREATE UNIQUE INDEX objects_version ON objects (collection, object_id, version_k
 CREATE INDEX        objects_type    ON objects (collection, type, date_added_us);
 CREATE INDEX        objects_last    ON objects (collection, date_added_us) WHERE is_last = 1;
 
+-- A new first or last version takes the flag from the one before it, inside
+-- the INSERT, so that adding an object costs one statement.
+CREATE TRIGGER objects_flags AFTER INSERT ON objects
+-- (a version both first and last is the only one: nothing to clear)
+WHEN NEW.is_first + NEW.is_last = 1
+BEGIN
+	UPDATE objects SET is_first = 0
+	WHERE NEW.is_first = 1 AND collection = NEW.collection AND object_id = NEW.object_id
+		AND version_key > NEW.version_key AND is_first = 1;
+	UPDATE objects SET is_last = 0
+	WHERE NEW.is_last = 1 AND collection = NEW.collection AND object_id = NEW.object_id
+		AND version_key < NEW.version_key AND is_last = 1;
+END;
+
 CREATE TABLE statuses (
 	id                TEXT    PRIMARY KEY,
 	owner             TEXT    NOT NULL,

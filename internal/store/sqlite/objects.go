@@ -46,14 +46,6 @@ func checkNewObject(o *store.NewObject) error {
 	return nil
 }
 
-// storedVersion is what adding needs to know of a stored version.
-type storedVersion struct {
-	key       string
-	version   string
-	dateAdded int64
-	hash      []byte
-}
-
 func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.NewObject, results []store.AddResult) error {
 	var pk, last int64
 	err := t.stmt(ctx, stCollectionForWrite).QueryRowContext(ctx, collectionID).Scan(&pk, &last)
@@ -65,68 +57,55 @@ func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.
 	}
 	start := last
 	nowUS := micros(now())
-	var versions []storedVersion
 	for i := range objs {
 		o := &objs[i]
 		r := &results[i]
 		r.ID, r.Version = o.ID, o.Version
-		versions, err = t.versions(ctx, versions[:0], pk, o.ID)
-		if err != nil {
-			return err
-		}
-		if o.Version == "" {
-			// Versionless: the identical object is a duplicate whatever
-			// version it was given.
-			if j := slices.IndexFunc(versions, func(v storedVersion) bool { return string(v.hash) == string(o.Hash[:]) }); j >= 0 {
-				r.Outcome, r.Version, r.DateAdded = store.Duplicate, versions[j].version, fromMicros(versions[j].dateAdded)
-				continue
-			}
-		}
 		added := max(nowUS, last+1)
 		version, key := o.Version, o.VersionKey
 		if version == "" {
+			// Versionless: the identical object is a duplicate whatever
+			// version it was given; otherwise its version is its date_added.
+			var addedUS int64
+			err := t.stmt(ctx, stVersionlessDuplicate).QueryRowContext(ctx, pk, o.ID, o.Hash[:]).Scan(&r.Version, &addedUS)
+			if err == nil {
+				r.Outcome, r.DateAdded = store.Duplicate, fromMicros(addedUS)
+				continue
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sqlite: look up %s: %w", o.ID, err)
+			}
 			d := fromMicros(added)
 			version, key = d.Format(versionLayout), stix.VersionKey(d)
 			r.Version = version
 		}
-		if j := slices.IndexFunc(versions, func(v storedVersion) bool { return v.key == key }); j >= 0 {
-			if string(versions[j].hash) == string(o.Hash[:]) {
-				r.Outcome, r.Version, r.DateAdded = store.Duplicate, versions[j].version, fromMicros(versions[j].dateAdded)
-			} else {
-				r.Outcome = store.Conflict
-			}
-			continue
-		}
-		isFirst, isLast := true, true
-		var minKey, maxKey string
-		for _, v := range versions {
-			if minKey == "" || v.key < minKey {
-				minKey = v.key
-			}
-			if v.key > maxKey {
-				maxKey = v.key
-			}
-		}
-		if len(versions) > 0 {
-			isFirst, isLast = key < minKey, key > maxKey
-		}
-		if isFirst && minKey != "" {
-			if _, err := t.stmt(ctx, stClearFirst).ExecContext(ctx, pk, o.ID, minKey); err != nil {
-				return fmt.Errorf("sqlite: update first version of %s: %w", o.ID, err)
-			}
-		}
-		if isLast && maxKey != "" {
-			if _, err := t.stmt(ctx, stClearLast).ExecContext(ctx, pk, o.ID, maxKey); err != nil {
-				return fmt.Errorf("sqlite: update last version of %s: %w", o.ID, err)
-			}
-		}
-		if _, err := t.stmt(ctx, stInsertObject).ExecContext(ctx,
+		res, err := t.stmt(ctx, stInsertObject).ExecContext(ctx,
 			pk, added, o.ID, o.Type, o.SpecVersion, version, key,
-			boolInt(isFirst), boolInt(isLast), o.Hash[:], o.Raw); err != nil {
+			pk, o.ID, key, pk, o.ID, key,
+			o.Hash[:], o.Raw)
+		if err != nil {
 			return fmt.Errorf("sqlite: insert %s: %w", o.ID, err)
 		}
-		last = added
-		r.Outcome, r.DateAdded = store.Added, fromMicros(added)
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlite: insert %s: %w", o.ID, err)
+		}
+		if n == 1 {
+			last = added
+			r.Outcome, r.DateAdded = store.Added, fromMicros(added)
+			continue
+		}
+		// That version is stored already: the same or a conflict.
+		var hash []byte
+		var addedUS int64
+		if err := t.stmt(ctx, stVersion).QueryRowContext(ctx, pk, o.ID, key).Scan(&hash, &r.Version, &addedUS); err != nil {
+			return fmt.Errorf("sqlite: look up %s: %w", o.ID, err)
+		}
+		if string(hash) == string(o.Hash[:]) {
+			r.Outcome, r.DateAdded = store.Duplicate, fromMicros(addedUS)
+		} else {
+			r.Outcome, r.Version = store.Conflict, version
+		}
 	}
 	if last != start {
 		if _, err := t.stmt(ctx, stSetLastAdded).ExecContext(ctx, last, pk); err != nil {
@@ -134,30 +113,6 @@ func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.
 		}
 	}
 	return nil
-}
-
-// versions appends the stored versions of one object to buf.
-func (t *wtx) versions(ctx context.Context, buf []storedVersion, pk int64, id string) (_ []storedVersion, err error) {
-	rows, err := t.stmt(ctx, stVersions).QueryContext(ctx, pk, id)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read versions of %s: %w", id, err)
-	}
-	defer func() {
-		if cerr := rows.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("sqlite: read versions of %s: %w", id, cerr)
-		}
-	}()
-	for rows.Next() {
-		var v storedVersion
-		if err := rows.Scan(&v.key, &v.version, &v.dateAdded, &v.hash); err != nil {
-			return nil, fmt.Errorf("sqlite: read versions of %s: %w", id, err)
-		}
-		buf = append(buf, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: read versions of %s: %w", id, err)
-	}
-	return buf, nil
 }
 
 // Objects implements store.Store.

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -41,7 +42,9 @@ var errClosed = errors.New("sqlite: database is closed")
 type DB struct {
 	write *sql.DB // one connection; used only by the writer goroutine and Open
 	read  *sql.DB // query_only pool
+	ckpt  *sql.DB // one connection, for the checkpointer
 	w     *writer
+	c     *checkpointer
 
 	mu          sync.RWMutex
 	collections map[string]int64 // guarded by mu: collection id -> pk; collections are never deleted
@@ -60,21 +63,40 @@ const (
 	// for inserts to stay fast.
 	writeCacheKiB = 64 << 10
 	readCacheKiB  = 16 << 10
+	// autoCheckpointPages is the WAL size, in pages, at which the writer
+	// checkpoints by itself because the checkpointer fell behind.
+	autoCheckpointPages = 16384
+	// walSizeLimit caps the WAL file kept after a checkpoint restarts it.
+	walSizeLimit = 64 << 20
 )
 
-func dsn(path string, readOnly bool) string {
+// Roles of a connection, for dsn.
+const (
+	connWrite = iota
+	connRead
+	connCheckpoint
+)
+
+func dsn(path string, role int) string {
 	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "foreign_keys(1)")
+	// The driver applies the _pragma list (sorted) before the named
+	// settings, so page_size comes before journal_mode fixes it.
+	q.Set("_busy_timeout", strconv.Itoa(busyTimeoutMS))
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_foreign_keys", "1")
 	q.Add("_pragma", "temp_store(MEMORY)")
-	if readOnly {
+	switch role {
+	case connWrite:
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", writeCacheKiB))
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpointPages))
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
+		q.Set("_txlock", "immediate")
+	case connRead:
 		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", readCacheKiB))
 		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", writeCacheKiB))
-		q.Set("_txlock", "immediate")
+	case connCheckpoint:
+		q.Add("_pragma", "cache_size(-1024)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
@@ -85,7 +107,7 @@ func dsn(path string, readOnly bool) string {
 // an error when the file cannot be put in WAL mode (in-memory databases, for
 // example).
 func Open(ctx context.Context, path string) (*DB, error) {
-	write, err := sql.Open("sqlite", dsn(path, false))
+	write, err := sql.Open("sqlite", dsn(path, connWrite))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -100,7 +122,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, errors.Join(fmt.Errorf("sqlite: open %s: %w", path, err), write.Close())
 	}
 
-	read, err := sql.Open("sqlite", dsn(path, true))
+	read, err := sql.Open("sqlite", dsn(path, connRead))
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlite: open %s: %w", path, err), write.Close())
 	}
@@ -113,11 +135,18 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, errors.Join(fmt.Errorf("sqlite: open %s: %w", path, err), read.Close(), write.Close())
 	}
 
-	w, err := newWriter(ctx, write)
+	ckpt, err := sql.Open("sqlite", dsn(path, connCheckpoint))
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlite: open %s: %w", path, err), read.Close(), write.Close())
 	}
-	return &DB{write: write, read: read, w: w, collections: make(map[string]int64)}, nil
+	ckpt.SetMaxOpenConns(1)
+	c := newCheckpointer(ckpt)
+	w, err := newWriter(ctx, write, c)
+	if err != nil {
+		c.close()
+		return nil, errors.Join(fmt.Errorf("sqlite: open %s: %w", path, err), ckpt.Close(), read.Close(), write.Close())
+	}
+	return &DB{write: write, read: read, ckpt: ckpt, w: w, c: c, collections: make(map[string]int64)}, nil
 }
 
 // checkPragmas verifies that the settings durability depends on took effect:
@@ -152,7 +181,10 @@ func checkPragmas(ctx context.Context, db *sql.DB) error {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.w.close()
-		db.closeErr = errors.Join(db.read.Close(), db.write.Close())
+		db.c.close()
+		// The write connection closes last: closing the last connection
+		// checkpoints the WAL into the database file.
+		db.closeErr = errors.Join(db.ckpt.Close(), db.read.Close(), db.write.Close())
 	})
 	return db.closeErr
 }

@@ -171,7 +171,7 @@ func TestOpenRefusesNonWAL(t *testing.T) {
 
 func TestMigrations(t *testing.T) {
 	ctx := t.Context()
-	raw, err := sql.Open("sqlite", dsn(filepath.Join(t.TempDir(), "m.db"), false))
+	raw, err := sql.Open("sqlite", dsn(filepath.Join(t.TempDir(), "m.db"), connWrite))
 	if err != nil {
 		t.Fatal(err)
 	}

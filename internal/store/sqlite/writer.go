@@ -33,6 +33,7 @@ type writeReq struct {
 // together the writes queued while the previous commit ran (group commit).
 type writer struct {
 	db    *sql.DB
+	ckpt  *checkpointer
 	stmts [numStmts]*sql.Stmt // prepared on db, used through wtx.stmt
 
 	mu     sync.Mutex
@@ -45,8 +46,8 @@ type writer struct {
 	commits atomic.Int64 // transactions committed, for tests and metrics
 }
 
-func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
-	w := &writer{db: db, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+func newWriter(ctx context.Context, db *sql.DB, c *checkpointer) (*writer, error) {
+	w := &writer{db: db, ckpt: c, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 	for i, q := range stmtSQL {
 		s, err := db.PrepareContext(ctx, q)
 		if err != nil {
@@ -210,6 +211,7 @@ func (w *writer) runTx(reqs []*writeReq) (errs []error, err error) {
 		return nil, fmt.Errorf("sqlite: commit: %w", err)
 	}
 	w.commits.Add(1)
+	w.ckpt.committed()
 	return errs, nil
 }
 
@@ -234,19 +236,28 @@ type stmtID int
 const (
 	stCollectionForWrite stmtID = iota
 	stSetLastAdded
-	stVersions
 	stInsertObject
-	stClearFirst
-	stClearLast
+	stVersion
+	stVersionlessDuplicate
 	numStmts
 )
 
 var stmtSQL = [numStmts]string{
 	stCollectionForWrite: "SELECT pk, last_added_us FROM collections WHERE id = ?",
 	stSetLastAdded:       "UPDATE collections SET last_added_us = ? WHERE pk = ?",
-	stVersions:           "SELECT version_key, version, date_added_us, hash FROM objects WHERE collection = ? AND object_id = ?",
-	stInsertObject: `INSERT INTO objects (collection, date_added_us, object_id, type, spec_version, version, version_key, is_first, is_last, hash, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-	stClearFirst: "UPDATE objects SET is_first = 0 WHERE collection = ? AND object_id = ? AND version_key = ?",
-	stClearLast:  "UPDATE objects SET is_last = 0 WHERE collection = ? AND object_id = ? AND version_key = ?",
+	// Inserts a version unless (collection, object_id, version_key) is
+	// taken. The flags say whether it is the object's oldest or newest
+	// version; the trigger objects_flags clears them on the others. (VALUES,
+	// not SELECT: INSERT … SELECT from the same table goes through a
+	// temporary table. Plain ? parameters: numbered ones cost the driver a
+	// name lookup each.)
+	stInsertObject: `
+INSERT INTO objects (collection, date_added_us, object_id, type, spec_version, version, version_key, is_first, is_last, hash, raw)
+VALUES (?, ?, ?, ?, ?, ?, ?,
+	NOT EXISTS (SELECT 1 FROM objects WHERE collection = ? AND object_id = ? AND version_key < ?),
+	NOT EXISTS (SELECT 1 FROM objects WHERE collection = ? AND object_id = ? AND version_key > ?),
+	?, ?)
+ON CONFLICT DO NOTHING`,
+	stVersion:              "SELECT hash, version, date_added_us FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?",
+	stVersionlessDuplicate: "SELECT version, date_added_us FROM objects WHERE collection = ? AND object_id = ? AND hash = ? LIMIT 1",
 }
