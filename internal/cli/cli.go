@@ -45,6 +45,7 @@ func commands() []command {
 	return []command{
 		initCommand(),
 		serveCommand(),
+		demoCommand(),
 		userCommand(),
 		tokenCommand(),
 		groupCommand(),

@@ -1,0 +1,147 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/puente-project/puente/internal/cli"
+)
+
+// TestDemo runs `puente demo` in-process on a real loopback listener, reads
+// the address, CA and token it prints, checks over TLS that a TAXII client
+// with those credentials sees the scenario's working groups and objects, then
+// interrupts it: it must stop cleanly and, without --dir, leave nothing
+// behind. A second run with --dir reuses the node and its data.
+func TestDemo(t *testing.T) {
+	base := t.TempDir()
+	for run := range 2 {
+		out := startDemo(t, "--dir", base, "--listen", "127.0.0.1:0")
+		c := demoClient(t, out)
+		colls := c.get(t, "collections/")
+		var names []string
+		for _, x := range colls["collections"].([]any) {
+			names = append(names, x.(map[string]any)["alias"].(string))
+		}
+		for _, want := range []string{"fentanyl", "precursors", "money-laundering", "security-coordination", "internal"} {
+			if !strings.Contains(strings.Join(names, " "), want) {
+				t.Errorf("run %d: collections %v, want %s", run, names, want)
+			}
+		}
+		objs := c.get(t, "collections/fentanyl/objects/")
+		list, _ := objs["objects"].([]any)
+		if len(list) == 0 {
+			t.Fatalf("run %d: the fentanyl group is empty", run)
+		}
+		for _, o := range list {
+			labels, _ := o.(map[string]any)["labels"].([]any)
+			if len(labels) == 0 || labels[0] != "demo-data" {
+				t.Errorf("run %d: object without the demo-data label: %v", run, o)
+			}
+		}
+		if run == 1 && !strings.Contains(out.text, "the one printed when") {
+			t.Errorf("second run should reuse the node and not invent a password:\n%s", out.text)
+		}
+		out.stop(t)
+	}
+
+	// Without --dir the temporary node is removed on exit.
+	before, _ := filepath.Glob(filepath.Join(os.TempDir(), "puente-demo-*"))
+	out := startDemo(t, "--listen", "127.0.0.1:0")
+	demoClient(t, out).get(t, "")
+	out.stop(t)
+	after, _ := filepath.Glob(filepath.Join(os.TempDir(), "puente-demo-*"))
+	if len(after) > len(before) {
+		t.Errorf("temporary demo directories left behind: %v", after)
+	}
+}
+
+type demoRun struct {
+	text   string
+	fields map[string]string
+	cancel context.CancelFunc
+	done   chan int
+}
+
+func (d *demoRun) stop(t *testing.T) {
+	t.Helper()
+	d.cancel()
+	select {
+	case code := <-d.done:
+		if code != 0 {
+			t.Fatalf("demo exited %d", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("demo did not stop within 20s")
+	}
+}
+
+func startDemo(t *testing.T, args ...string) *demoRun {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	d := &demoRun{fields: map[string]string{}, cancel: cancel, done: make(chan int, 1)}
+	go func() {
+		code := cli.Main(ctx, append([]string{"demo"}, args...), strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+		d.done <- code
+	}()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		d.text += line + "\n"
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":  "); ok {
+			d.fields[k] = strings.TrimSpace(v)
+		}
+		if strings.HasPrefix(line, "Press Ctrl-C") {
+			go io.Copy(io.Discard, pr)
+			return d
+		}
+	}
+	cancel()
+	t.Fatalf("demo ended early (exit %d):\n%s", <-d.done, d.text)
+	return nil
+}
+
+type taxiiClient struct {
+	root, token string
+	http        *http.Client
+}
+
+func demoClient(t *testing.T, d *demoRun) *taxiiClient {
+	t.Helper()
+	ca, err := os.ReadFile(d.fields["CA certificate"])
+	if err != nil {
+		t.Fatalf("demo printed CA %q: %v\n%s", d.fields["CA certificate"], err, d.text)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	return &taxiiClient{root: d.fields["API root"], token: d.fields["API token"], http: &http.Client{
+		Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
+}
+
+func (c *taxiiClient) get(t *testing.T, path string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, c.root+path, nil)
+	req.SetBasicAuth("admin", c.token)
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: status %d, %v", path, resp.StatusCode, err)
+	}
+	return m
+}
