@@ -113,6 +113,7 @@ func BenchmarkObjects(b *testing.B) {
 		{"last/nocontent", store.Query{NoContent: true}},
 		{"last/spec=2.1", store.Query{SpecVersions: []string{"2.1"}}},
 		{"last/type", store.Query{Types: []string{"indicator"}}},
+		{"last/two-types", store.Query{Types: []string{"indicator", "malware"}}},
 	} {
 		b.Run(bc.name+"/limit=1000", func(b *testing.B) {
 			q := bc.q

@@ -168,80 +168,108 @@ func (db *DB) Objects(ctx context.Context, q store.Query) (_ store.Page, err err
 // (and the partial index objects_last serves the default, last); with it, a
 // correlated subquery on objects_version compares each row with the other
 // versions of its object.
+//
+// The plan must not depend on how the collection's rows are spread, which
+// SQLite (without statistics) cannot know, so two shapes are forced:
+//   - with ids, the objects_version index finds their few versions, which
+//     are then sorted, instead of a walk of the collection in date_added
+//     order that keeps the matching ones;
+//   - with several types, one arm per type reads objects_type in date_added
+//     order, stops after a page, and the arms are merged: a page costs at
+//     most a page per type, however rare or common each type is.
 func objectsQuery(pk int64, q store.Query) (string, []any) {
-	var b strings.Builder
 	args := make([]any, 0, 8+len(q.IDs)+len(q.Types)+len(q.SpecVersions)+len(q.Versions.Keys))
+	types := slices.Clone(q.Types)
+	slices.Sort(types)
+	types = slices.Compact(types)
+	if len(q.IDs) > 0 || len(types) < 2 {
+		var b strings.Builder
+		args = objectsSelect(&b, pk, q, types, args)
+		b.WriteString(" ORDER BY o.date_added_us LIMIT ?")
+		return b.String(), append(args, q.Limit+1)
+	}
+	var b strings.Builder
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString("SELECT * FROM (")
+		args = objectsSelect(&b, pk, q, []string{t}, args)
+		b.WriteString(" ORDER BY o.date_added_us LIMIT ?)")
+		args = append(args, q.Limit+1)
+	}
+	b.WriteString(" ORDER BY date_added_us LIMIT ?")
+	return b.String(), append(args, q.Limit+1)
+}
+
+// objectsSelect writes the SELECT … WHERE of objectsQuery for q, with types
+// in place of q.Types, to b.
+func objectsSelect(b *strings.Builder, pk int64, q store.Query, types []string, args []any) []any {
 	b.WriteString("SELECT object_id, type, spec_version, version, version_key, date_added_us, hash, ")
 	if q.NoContent {
-		b.WriteString("NULL")
+		b.WriteString("NULL AS raw")
 	} else {
 		b.WriteString("raw")
 	}
-	b.WriteString(" FROM objects AS o WHERE o.collection = ?")
+	b.WriteString(" FROM objects AS o")
+	if len(q.IDs) > 0 {
+		b.WriteString(" INDEXED BY objects_version")
+	}
+	b.WriteString(" WHERE o.collection = ?")
 	args = append(args, pk)
 	if !q.AddedAfter.IsZero() {
 		b.WriteString(" AND o.date_added_us > ?")
 		args = append(args, micros(q.AddedAfter))
 	}
-	args = in(&b, "o.object_id", q.IDs, args)
-	args = in(&b, "o.type", q.Types, args)
-	args = in(&b, "o.spec_version", q.SpecVersions, args)
+	args = in(b, "o.object_id", q.IDs, args)
+	args = in(b, "o.type", types, args)
+	args = in(b, "o.spec_version", q.SpecVersions, args)
 
 	m := q.Versions
 	if m.IsZero() {
 		m.Last = true
 	}
-	if !m.All {
-		var terms []string
-		if len(q.SpecVersions) == 0 {
-			if m.First {
-				terms = append(terms, "o.is_first = 1")
-			}
-			if m.Last {
-				terms = append(terms, "o.is_last = 1")
-			}
-		} else {
-			// The newest (oldest) version among those of allowed spec
-			// versions is the one with no allowed version after (before) it.
-			var specs strings.Builder
-			specs.WriteString("(")
-			for i := range q.SpecVersions {
-				if i > 0 {
-					specs.WriteString(", ")
-				}
-				specs.WriteString("?")
-			}
-			specs.WriteString(")")
-			for _, t := range []struct {
-				on bool
-				op string
-			}{{m.First, "<"}, {m.Last, ">"}} {
-				if !t.on {
-					continue
-				}
-				terms = append(terms, "NOT EXISTS (SELECT 1 FROM objects AS p WHERE p.collection = o.collection AND p.object_id = o.object_id AND p.version_key "+t.op+" o.version_key AND p.spec_version IN "+specs.String()+")")
-				for _, s := range q.SpecVersions {
-					args = append(args, s)
-				}
-			}
+	if m.All {
+		return args
+	}
+	var terms []string
+	if len(q.SpecVersions) == 0 {
+		if m.First {
+			terms = append(terms, "o.is_first = 1")
 		}
-		if len(m.Keys) > 0 {
-			var kb strings.Builder
-			args = in(&kb, "o.version_key", m.Keys, args)
-			terms = append(terms, strings.TrimPrefix(kb.String(), " AND "))
+		if m.Last {
+			terms = append(terms, "o.is_last = 1")
 		}
-		// A single term stays bare so that the planner can match the
-		// partial index objects_last (WHERE is_last = 1).
-		switch len(terms) {
-		case 1:
-			b.WriteString(" AND " + terms[0])
-		default:
-			b.WriteString(" AND (" + strings.Join(terms, " OR ") + ")")
+	} else {
+		// The newest (oldest) version among those of allowed spec
+		// versions is the one with no allowed version after (before) it.
+		specs := "(" + strings.Repeat("?, ", len(q.SpecVersions)-1) + "?)"
+		for _, t := range []struct {
+			on bool
+			op string
+		}{{m.First, "<"}, {m.Last, ">"}} {
+			if !t.on {
+				continue
+			}
+			terms = append(terms, "NOT EXISTS (SELECT 1 FROM objects AS p WHERE p.collection = o.collection AND p.object_id = o.object_id AND p.version_key "+t.op+" o.version_key AND p.spec_version IN "+specs+")")
+			for _, s := range q.SpecVersions {
+				args = append(args, s)
+			}
 		}
 	}
-	b.WriteString(" ORDER BY o.date_added_us LIMIT ?")
-	args = append(args, q.Limit+1)
-	return b.String(), args
+	if len(m.Keys) > 0 {
+		var kb strings.Builder
+		args = in(&kb, "o.version_key", m.Keys, args)
+		terms = append(terms, strings.TrimPrefix(kb.String(), " AND "))
+	}
+	// A single term stays bare so that the planner can match the partial
+	// index objects_last (WHERE is_last = 1).
+	if len(terms) == 1 {
+		b.WriteString(" AND " + terms[0])
+	} else {
+		b.WriteString(" AND (" + strings.Join(terms, " OR ") + ")")
+	}
+	return args
 }
 
 // in appends " AND col IN (?, …)" for vals to b, and vals to args.

@@ -766,7 +766,7 @@ func testQueryCombinations(t *testing.T, open func(t *testing.T) store.Store) {
 	f := newFixture(t, open)
 	A, C := "indicator--"+uuid(1), "indicator--"+uuid(3)
 	idSets := [][]string{nil, {A}, {A, C}, {"malware--" + uuid(5), "ipv4-addr--" + uuid(4)}, {"indicator--" + uuid(99)}}
-	typeSets := [][]string{nil, {"indicator"}, {"malware", "ipv4-addr"}, {"campaign"}}
+	typeSets := [][]string{nil, {"indicator"}, {"malware", "ipv4-addr"}, {"malware", "indicator", "malware"}, {"campaign"}}
 	matches := []store.VersionMatch{
 		{}, {First: true}, {Last: true}, {All: true}, {First: true, Last: true},
 		{Keys: []string{key(ts(10))}}, {Keys: []string{key(ts(10)), key(ts(30))}, Last: true},
