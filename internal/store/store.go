@@ -31,9 +31,11 @@ var (
 )
 
 // Store is the node's database. Implementations are safe for concurrent use.
+// Times are kept with microsecond precision.
 type Store interface {
 	// CreateCollection stores a new collection. It returns ErrExists when the
-	// id or the alias is already used.
+	// id or the alias is already used as the id or alias of a collection,
+	// so that Collection(idOrAlias) is never ambiguous.
 	CreateCollection(ctx context.Context, c Collection) error
 	// Collections returns every collection, ordered by creation time.
 	Collections(ctx context.Context) ([]Collection, error)
@@ -72,7 +74,8 @@ type Store interface {
 	User(ctx context.Context, name string) (User, error)
 	// Users returns every user, ordered by name.
 	Users(ctx context.Context) ([]User, error)
-	// CreateToken stores a new API token (only its hash).
+	// CreateToken stores a new API token (only its hash). It returns
+	// ErrExists when the id or the hash is already stored.
 	CreateToken(ctx context.Context, t Token) error
 	// TokenByHash returns the token whose SHA-256 hash is h.
 	TokenByHash(ctx context.Context, h [32]byte) (Token, error)
