@@ -12,9 +12,11 @@ package taxii
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"path"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -127,6 +129,7 @@ func (s *Server) endpoint(methods map[string]handlerFunc) http.HandlerFunc {
 	}
 	slices.Sort(allow)
 	return func(w http.ResponseWriter, r *http.Request) {
+		defer s.recoverPanic(w, r)
 		w.Header().Set("Content-Type", mediaTAXII)
 		p, err := s.authn(r)
 		if err != nil {
@@ -156,6 +159,20 @@ func (s *Server) endpoint(methods map[string]handlerFunc) http.HandlerFunc {
 			s.fail(w, r, err)
 		}
 	}
+}
+
+// recoverPanic turns a panic in a handler into a logged TAXII 500, so that
+// a programming error costs one request, not the connection and a silent
+// client. It re-panics http.ErrAbortHandler, which is not an error.
+func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	s.fail(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
 }
 
 func joinAnd(list []string) string {

@@ -2,6 +2,7 @@ package taxii_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -289,5 +290,23 @@ func TestAuthBusy(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("status %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
+// A panic in a handler becomes a TAXII 500 with a generic message.
+func TestPanicIsA500(t *testing.T) {
+	st := newEnv(t, taxii.Config{}).st
+	boom := func(*http.Request) (auth.Principal, error) { panic("boom") }
+	srv := httptest.NewServer(taxii.New(st, boom, taxii.Config{}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/taxii2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	checkCommon(t, response{status: resp.StatusCode, header: resp.Header, body: body}, http.StatusInternalServerError)
+	if strings.Contains(string(body), "boom") {
+		t.Errorf("500 body leaks the panic: %s", body)
 	}
 }
