@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -514,5 +515,18 @@ func TestCloseFailsQueued(t *testing.T) {
 	release()
 	if err := <-closed; err != nil {
 		t.Errorf("Close() = %v", err)
+	}
+}
+
+func TestOpenOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a dir with spaces, #hash & ?query%20")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "puente.db")
+	db := openPath(t, path)
+	createCollection(t, db, "c1")
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database not at %q: %v", path, err)
 	}
 }
