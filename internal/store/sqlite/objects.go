@@ -184,33 +184,40 @@ func objectsQuery(pk int64, q store.Query) (string, []any) {
 	types = slices.Compact(types)
 	if len(q.IDs) > 0 || len(types) < 2 {
 		var b strings.Builder
-		args = objectsSelect(&b, pk, q, types, args)
+		args = objectsSelect(&b, objectColumns(q.NoContent), pk, q, types, args)
 		b.WriteString(" ORDER BY o.date_added_us LIMIT ?")
 		return b.String(), append(args, q.Limit+1)
 	}
+	// The arms carry only (seq, date_added_us): sorting and merging rows
+	// with their content would copy every candidate's raw bytes; the
+	// page's rows are fetched by seq afterwards, in the merged order.
 	var b strings.Builder
+	b.WriteString(objectColumns(q.NoContent) + " FROM (")
 	for i, t := range types {
 		if i > 0 {
 			b.WriteString(" UNION ALL ")
 		}
 		b.WriteString("SELECT * FROM (")
-		args = objectsSelect(&b, pk, q, []string{t}, args)
+		args = objectsSelect(&b, "SELECT o.seq, o.date_added_us", pk, q, []string{t}, args)
 		b.WriteString(" ORDER BY o.date_added_us LIMIT ?)")
 		args = append(args, q.Limit+1)
 	}
-	b.WriteString(" ORDER BY date_added_us LIMIT ?")
+	b.WriteString(" ORDER BY date_added_us LIMIT ?) AS k CROSS JOIN objects AS o ON o.seq = k.seq ORDER BY k.date_added_us")
 	return b.String(), append(args, q.Limit+1)
 }
 
-// objectsSelect writes the SELECT … WHERE of objectsQuery for q, with types
-// in place of q.Types, to b.
-func objectsSelect(b *strings.Builder, pk int64, q store.Query, types []string, args []any) []any {
-	b.WriteString("SELECT object_id, type, spec_version, version, version_key, date_added_us, hash, ")
-	if q.NoContent {
-		b.WriteString("NULL AS raw")
-	} else {
-		b.WriteString("raw")
+// objectColumns is the SELECT list of an object query.
+func objectColumns(noContent bool) string {
+	if noContent {
+		return "SELECT o.object_id, o.type, o.spec_version, o.version, o.version_key, o.date_added_us, o.hash, NULL"
 	}
+	return "SELECT o.object_id, o.type, o.spec_version, o.version, o.version_key, o.date_added_us, o.hash, o.raw"
+}
+
+// objectsSelect writes "SELECT cols FROM objects AS o WHERE …" for q, with
+// types in place of q.Types, to b.
+func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, types []string, args []any) []any {
+	b.WriteString(cols)
 	b.WriteString(" FROM objects AS o")
 	if len(q.IDs) > 0 {
 		b.WriteString(" INDEXED BY objects_version")

@@ -58,7 +58,8 @@ func TestQueryPlans(t *testing.T) {
 		{"two types", store.Query{Types: []string{"indicator", "malware"}, AddedAfter: after}, []string{
 			"MERGE (UNION ALL)",
 			"USING INDEX objects_type (collection=? AND type=? AND date_added_us>?)",
-			"USING INDEX objects_type (collection=? AND type=? AND date_added_us>?)"}, true},
+			"USING INDEX objects_type (collection=? AND type=? AND date_added_us>?)",
+			"SCAN k | SEARCH o USING INTEGER PRIMARY KEY (rowid=?)"}, true},
 		{"ids", store.Query{IDs: []string{"indicator--1", "indicator--2"}, Types: []string{"indicator", "malware"}, AddedAfter: after}, []string{"USING INDEX objects_version (collection=? AND object_id=?)"}, true},
 		{"ids, all", store.Query{IDs: []string{"indicator--1"}, Versions: store.VersionMatch{All: true}}, []string{"USING INDEX objects_version (collection=? AND object_id=?)"}, true},
 	} {
