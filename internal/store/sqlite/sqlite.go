@@ -1,17 +1,22 @@
 // Package sqlite is the embedded default [store.Store] driver, on SQLite
 // through modernc.org/sqlite (pure Go, no cgo).
 //
-// The database runs in WAL mode with synchronous=FULL, so a commit is durable
-// when it returns. One connection writes and a pool of query_only
-// connections reads, so reads never wait for writes. Every write goes
-// through one writer goroutine that commits whatever was queued while the
-// previous commit ran in one transaction (group commit, DESIGN.md §6): the
-// cost of an fsync is shared by every caller in the batch, and each caller
-// still gets the result it would have had alone.
+// The database runs in [WAL] mode with synchronous=FULL, so a commit is
+// durable when it returns; [Open] refuses a file where WAL mode does not
+// take effect. One connection writes, a pool of query_only connections
+// reads (reads never wait for writes), and a third connection copies the
+// WAL into the database file in the background.
 //
-// Times are kept with microsecond precision.
+// Every write goes through one writer goroutine that commits whatever was
+// queued while the previous commit ran, in one transaction (group commit,
+// DESIGN.md §6): an fsync is shared by every caller in the batch, each
+// caller runs in its own savepoint and gets the result it would have had
+// alone, and if the shared commit fails the callers are retried one by one.
 //
-// [SQLite WAL]: https://www.sqlite.org/wal.html
+// The schema is created and upgraded by an ordered list of migrations, one
+// transaction each, recorded in the schema_version table.
+//
+// [WAL]: https://www.sqlite.org/wal.html
 package sqlite
 
 import (
