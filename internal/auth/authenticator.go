@@ -177,6 +177,14 @@ func (a *Authenticator) checkPassword(ctx context.Context, name, pw string) (Pri
 		}
 		return Principal{}, errBadCredentials
 	}
+	if u.Disabled {
+		// Same cost as a real check, and nothing cached: a disabled
+		// account's password cannot be confirmed by timing.
+		if _, err := a.verify(ctx, dummyHash, pw); err != nil {
+			return Principal{}, err
+		}
+		return Principal{}, errBadCredentials
+	}
 	key := cacheKey{user: name, pw: a.mac(pw)}
 	if !a.cached(key, u.PasswordHash) {
 		ok, err := a.verify(ctx, u.PasswordHash, pw)
@@ -187,9 +195,6 @@ func (a *Authenticator) checkPassword(ctx context.Context, name, pw string) (Pri
 			return Principal{}, errBadCredentials
 		}
 		a.remember(key, u.PasswordHash)
-	}
-	if u.Disabled {
-		return Principal{}, errBadCredentials
 	}
 	return a.principal(u), nil
 }

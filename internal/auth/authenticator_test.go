@@ -230,18 +230,21 @@ func TestPasswordCache(t *testing.T) {
 		{"wrong password again runs argon2", nil, "alice", "nope", true, 3},
 		{"still cached before expiry", func() { now = now.Add(defaultCacheTTL - time.Second) }, "alice", "alice-pw", false, 3},
 		{"expired", func() { now = now.Add(time.Second) }, "alice", "alice-pw", false, 4},
-		{"disabled user refused even when cached", func() {
+		// A disabled user costs a full check whether the password is right
+		// or not, so that timing cannot confirm it (nothing cached).
+		{"disabled user refused at full cost", func() {
 			u := f.st.users["alice"]
 			u.Disabled = true
 			f.st.users["alice"] = u
-		}, "alice", "alice-pw", true, 4},
+		}, "alice", "alice-pw", true, 5},
+		{"disabled user, wrong password, same cost", nil, "alice", "nope", true, 6},
 		{"password change drops the cached check", func() {
 			u := f.st.users["alice"]
 			u.Disabled = false
 			u.PasswordHash = hashPassword("new-pw", cheap)
 			f.st.users["alice"] = u
-		}, "alice", "alice-pw", true, 5},
-		{"new password works", nil, "alice", "new-pw", false, 6},
+		}, "alice", "alice-pw", true, 7},
+		{"new password works", nil, "alice", "new-pw", false, 8},
 	}
 	for _, s := range steps {
 		if s.do != nil {

@@ -216,11 +216,18 @@ func (n *Node) VerifierKey() string { return n.vkey }
 func (n *Node) Handler() http.Handler { return n.handler }
 
 // TLSConfig returns the server's TLS configuration: the node's certificate,
-// TLS 1.2 or later (Go prefers 1.3).
+// TLS 1.2 or later (Go prefers 1.3). TLS 1.2 is offered only with the
+// ECDHE AEAD suites, none of those RFC 7540 appendix A forbids (TAXII 2.1
+// section 8.2.2).
 func (n *Node) TLSConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{n.cert},
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
 	}
 }
 

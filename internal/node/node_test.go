@@ -398,3 +398,23 @@ func TestOpenWarnsAboutReadableKeys(t *testing.T) {
 		t.Errorf("the signing key was logged")
 	}
 }
+
+// Paths under /taxii2 that are not clean, or lack the final slash, reach the
+// TAXII server: authenticated first, then a TAXII 404, never an HTML
+// redirect.
+func TestRoutesUncleanTAXIIPaths(t *testing.T) {
+	n, res, _ := openNode(t)
+	base, _, _ := serve(t, n)
+	c := client(t, res.Config)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, p := range []string{"/taxii2", "/taxii2/api/collections//", "/taxii2/api/../api/", "/taxii2/./"} {
+		resp, _ := get(t, c, base+p)
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Content-Type") != "application/taxii+json;version=2.1" {
+			t.Errorf("GET %s without credentials: %d %q, want 401 TAXII", p, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		resp, _ = get(t, c, base+p, "Authorization", "Basic "+basicCred(AdminUser, res.AdminPassword))
+		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/taxii+json;version=2.1" {
+			t.Errorf("GET %s: %d %q, want 404 TAXII", p, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+}

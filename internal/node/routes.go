@@ -3,6 +3,7 @@ package node
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/puente-project/puente/internal/taxii"
 )
@@ -10,15 +11,24 @@ import (
 // routes returns the node's HTTP handler. Every route the node serves is
 // mounted here.
 func (n *Node) routes(logger *slog.Logger) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/taxii2/", taxii.New(n.st, n.authn.Authenticate, taxii.Config{
+	tx := taxii.New(n.st, n.authn.Authenticate, taxii.Config{
 		Title:    n.cfg.Title,
 		Party:    n.cfg.Party,
 		TokenKey: n.tokenKey,
 		Logger:   logger, // the taxii server adds its own subsystem attribute
-	}))
+	})
+	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Everything under /taxii2 goes to the TAXII server as it came, so
+		// that unclean paths and a missing slash get an authenticated TAXII
+		// error rather than the mux's HTML redirect.
+		if r.URL.Path == "/taxii2" || strings.HasPrefix(r.URL.Path, "/taxii2/") {
+			tx.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // healthz answers 200 while the process serves requests.
