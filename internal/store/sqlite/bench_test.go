@@ -17,11 +17,19 @@ import (
 
 // Benchmarks of the store's hot paths on a real file. Run them with
 //
-//	go test -run='^$' -bench=. -benchtime=5s ./internal/store/sqlite
+//	go test -run='^$' -bench=. -benchtime=200x ./internal/store/sqlite
+//
+// and, to see that a page costs the same in a big collection,
+//
+//	PUENTE_BENCH_OBJECTS=1000000 go test -run='^$' -bench=Objects -benchtime=300x ./internal/store/sqlite
 //
 // Targets on the 2-core reference machine: AddObjects ≥ 40,000 objects/s
 // (batches of 1,000 objects of 1 KiB), Objects ≥ 100,000 objects/s (pages of
-// 1,000 from a collection of 100,000).
+// 1,000 from a collection of 100,000). Where the time goes (pprof, steady
+// state, ~21 µs of CPU per object added): the SQLite engine (b-tree inserts
+// into the table and four indexes, two probes for the version flags), the
+// pwrite of each WAL page at commit, the driver's mutexes and allocations;
+// checkpoints run on the other core.
 
 // benchBatch returns n objects of about 1 KiB with ids unique for seed.
 func benchBatch(seed, n int) []store.NewObject {
