@@ -8,6 +8,7 @@ package taxii_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -162,6 +163,18 @@ func post(body []byte, ctype *string) func(*env) req {
 }
 
 var obj1 = indicatorID(1)
+
+// manyTypes returns n distinct STIX-like type names, comma-separated.
+func manyTypes(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "type-%03d", i)
+	}
+	return b.String()
+}
 
 // readCases run against one seeded server and change nothing.
 var readCases = []conformanceCase{
@@ -361,6 +374,12 @@ var readCases = []conformanceCase{
 	{"t14 post a STIX bundle", post([]byte(`{"type":"bundle","id":"bundle--6f1f5a6e-3c1d-4b8e-9d2a-0c4b5e6f7a81","objects":[`+string(indicator(94, v1, 200))+`]}`), nil), 422, nil},
 	{"t3 post an empty envelope", post([]byte(`{}`), nil), 422, nil},
 	{"post objects not a list", post([]byte(`{"objects":{"a":1}}`), nil), 422, nil},
+	{"post envelope member twice", post([]byte(`{"objects":[`+string(indicator(95, v1, 200))+`],"objects":[`+string(indicator(96, v1, 200))+`]}`), nil), 422, nil},
+	{"post envelope member names match exactly", post([]byte(`{"OBJECTS":[`+string(indicator(97, v1, 200))+`]}`), nil), 422, nil},
+	{"post data after the envelope", post([]byte(`{"objects":[`+string(indicator(98, v1, 200))+`]} {}`), nil), 422, nil},
+	{"t7 too many match values", getColl("objects/", "match[type]="+manyTypes(101)), 400, nil},
+	{"t7 many match values within bound", getColl("objects/", "match[type]="+manyTypes(100)), 200, exactBody("{}")},
+	{"t8 spec_version list with 2.1", getColl("objects/", "match[spec_version]=2.0,2.1"), 200, wantCount(6)},
 }
 
 func TestConformanceRead(t *testing.T) {

@@ -30,7 +30,7 @@ type cursorKey []byte
 func binding(endpoint, collection, principal string, f filter) []byte {
 	var b strings.Builder
 	for _, s := range []string{endpoint, collection, principal,
-		strings.Join(f.ids, ","), strings.Join(f.types, ","), strings.Join(f.specVersions, ",")} {
+		strings.Join(f.ids, ","), strings.Join(f.types, ",")} {
 		b.WriteString(s)
 		b.WriteByte(0)
 	}

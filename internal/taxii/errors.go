@@ -79,7 +79,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="puente", charset="UTF-8"`)
 		w.Header().Add("WWW-Authenticate", `Bearer realm="puente"`)
 	}
-	s.writeJSON(w, te.Status, errorResource{Title: te.Title, Description: te.Description,
+	s.writeJSON(w, r, te.Status, errorResource{Title: te.Title, Description: te.Description,
 		HTTPStatus: strconv.Itoa(te.Status)})
 }
 

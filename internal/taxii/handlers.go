@@ -33,7 +33,7 @@ type discoveryResource struct {
 }
 
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	s.writeJSON(w, http.StatusOK, discoveryResource{Title: s.cfg.Title, Description: s.cfg.Description,
+	s.writeJSON(w, r, http.StatusOK, discoveryResource{Title: s.cfg.Title, Description: s.cfg.Description,
 		Contact: s.cfg.Contact, Default: apiRootPath, APIRoots: []string{apiRootPath}})
 	return nil
 }
@@ -46,7 +46,7 @@ type apiRootResource struct {
 }
 
 func (s *Server) apiRoot(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	s.writeJSON(w, http.StatusOK, apiRootResource{Title: s.cfg.Title, Description: s.cfg.Description,
+	s.writeJSON(w, r, http.StatusOK, apiRootResource{Title: s.cfg.Title, Description: s.cfg.Description,
 		Versions: []string{mediaTAXII}, MaxContentLength: s.cfg.MaxContentLength})
 	return nil
 }
@@ -80,7 +80,7 @@ func (s *Server) collections(w http.ResponseWriter, r *http.Request, p auth.Prin
 			out.Collections = append(out.Collections, s.collectionResource(p, c))
 		}
 	}
-	s.writeJSON(w, http.StatusOK, out)
+	s.writeJSON(w, r, http.StatusOK, out)
 	return nil
 }
 
@@ -120,7 +120,7 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, http.StatusOK, s.collectionResource(p, c))
+	s.writeJSON(w, r, http.StatusOK, s.collectionResource(p, c))
 	return nil
 }
 
@@ -128,7 +128,7 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request, p auth.Princ
 // if any, after checking that it was issued for this endpoint, collection,
 // filter and caller. It returns the page and the next token to send.
 func (s *Server) page(ctx context.Context, endpoint string, c store.Collection, p auth.Principal, f filter, q store.Query) (store.Page, string, error) {
-	bind := binding(endpoint, c.ID, p.Party+":"+p.Name, f)
+	bind := binding(endpoint, c.ID, owner(p), f)
 	if f.next != "" {
 		pos, err := s.key.open(f.next, bind)
 		if err != nil {
@@ -143,7 +143,6 @@ func (s *Server) page(ctx context.Context, endpoint string, c store.Collection, 
 	}
 	q.CollectionID = c.ID
 	q.AddedAfter = f.addedAfter
-	q.SpecVersions = f.specVersions
 	q.Limit = f.limit
 	if q.IDs == nil {
 		q.IDs = f.ids
@@ -262,7 +261,7 @@ func (s *Server) manifest(w http.ResponseWriter, r *http.Request, p auth.Princip
 			Version: o.Version, MediaType: mediaSTIX})
 	}
 	setDateAddedHeaders(w, pg.Objects)
-	s.writeJSON(w, http.StatusOK, out)
+	s.writeJSON(w, r, http.StatusOK, out)
 	return nil
 }
 
@@ -362,7 +361,7 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request, p auth.Princip
 		out.Versions = append(out.Versions, o.Version)
 	}
 	setDateAddedHeaders(w, pg.Objects)
-	s.writeJSON(w, http.StatusOK, out)
+	s.writeJSON(w, r, http.StatusOK, out)
 	return nil
 }
 
@@ -375,9 +374,9 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
-	if !rt.Read || !rt.Write {
+	if !rt.Read || !rt.Write || !rt.Delete {
 		return &Error{Status: http.StatusForbidden, Title: "Forbidden",
-			Description: "Deleting needs both read and write access to the collection."}
+			Description: "Deleting needs read and write access to the collection and the liaison or admin role."}
 	}
 	id, err := objectID(r)
 	if err != nil {
@@ -394,7 +393,7 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if m.IsZero() {
 		m.All = true
 	}
-	n, err := s.st.DeleteObject(ctx, c.ID, id, m, f.specVersions)
+	n, err := s.st.DeleteObject(ctx, c.ID, id, m, nil)
 	if err != nil {
 		return fmt.Errorf("delete object: %w", err)
 	}
@@ -436,7 +435,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err != nil {
 		return fmt.Errorf("read status: %w", err)
 	}
-	s.writeJSON(w, http.StatusOK, toStatusResource(st))
+	s.writeJSON(w, r, http.StatusOK, toStatusResource(st))
 	return nil
 }
 
@@ -470,7 +469,7 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 		}
 		return &Error{Status: http.StatusBadRequest, Title: "Bad request", Description: "The request body could not be read.", Err: err}
 	}
-	raws, err := parseEnvelope(body)
+	raws, err := parseEnvelope(body, s.cfg.MaxObjects)
 	if err != nil {
 		return err
 	}
@@ -482,7 +481,7 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 		o, err := stix.Parse(raw)
 		if err != nil {
 			id, version := bestEffortIdentity(raw)
-			st.Failures = append(st.Failures, store.StatusDetail{ID: id, Version: version, Message: err.Error()})
+			st.Failures = append(st.Failures, store.StatusDetail{ID: truncate(id), Version: truncate(version), Message: truncate(err.Error())})
 			continue
 		}
 		objs = append(objs, store.NewObject{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
@@ -513,34 +512,84 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 	}
 	s.log.DebugContext(ctx, "objects added", slog.String("collection", c.ID), slog.String("status", st.ID),
 		slog.Int("successes", len(st.Successes)), slog.Int("failures", len(st.Failures)))
-	s.writeJSON(w, http.StatusAccepted, toStatusResource(st))
+	s.writeJSON(w, r, http.StatusAccepted, toStatusResource(st))
 	return nil
 }
 
-var errUnprocessable = func(desc string) *Error {
+func errUnprocessable(desc string) *Error {
 	return &Error{Status: http.StatusUnprocessableEntity, Title: "Unprocessable envelope", Description: desc}
 }
 
-// parseEnvelope returns the raw objects of a TAXII envelope.
-func parseEnvelope(body []byte) ([]json.RawMessage, error) {
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, errUnprocessable("The body must be a TAXII envelope: a JSON object with an \"objects\" list.")
+// parseEnvelope returns the raw objects of a TAXII envelope, at most
+// maxObjects of them. It reads the envelope strictly: member names match
+// exactly and appear once, nothing follows the envelope. Members other
+// than objects (more, next, custom properties) are skipped.
+func parseEnvelope(body []byte, maxObjects int) ([]json.RawMessage, error) {
+	notEnvelope := errUnprocessable("The body must be a TAXII envelope: a JSON object with an \"objects\" list.")
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, notEnvelope
 	}
-	var env struct {
-		Objects []json.RawMessage `json:"objects"`
-		Type    json.RawMessage   `json:"type"`
+	var objs []json.RawMessage
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, errUnprocessable("The body is not a valid TAXII envelope: " + jsonProblem(err) + ".")
+		}
+		key := tok.(string) // object keys are always strings
+		if seen[key] {
+			return nil, errUnprocessable(fmt.Sprintf("The envelope has the member %q twice.", truncate(key)))
+		}
+		seen[key] = true
+		switch key {
+		case "objects":
+			if objs, err = decodeObjects(dec, maxObjects); err != nil {
+				return nil, err
+			}
+		case "type":
+			return nil, errUnprocessable("The body looks like a STIX bundle; TAXII 2.1 takes an envelope: {\"objects\": [...]}.")
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, errUnprocessable("The body is not a valid TAXII envelope: " + jsonProblem(err) + ".")
+			}
+		}
 	}
-	if err := json.Unmarshal(body, &env); err != nil {
+	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, errUnprocessable("The body is not a valid TAXII envelope: " + jsonProblem(err) + ".")
 	}
-	if env.Type != nil {
-		return nil, errUnprocessable("The body looks like a STIX bundle; TAXII 2.1 takes an envelope: {\"objects\": [...]}.")
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errUnprocessable("The body has data after the envelope.")
 	}
-	if len(env.Objects) == 0 {
+	if len(objs) == 0 {
 		return nil, errUnprocessable("The envelope holds no objects; put them in its \"objects\" list.")
 	}
-	return env.Objects, nil
+	return objs, nil
+}
+
+// decodeObjects reads the envelope's objects list, one element at a time,
+// refusing more than maxObjects before reading them all.
+func decodeObjects(dec *json.Decoder, maxObjects int) ([]json.RawMessage, error) {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, errUnprocessable("The envelope's \"objects\" must be a list of STIX objects.")
+	}
+	var objs []json.RawMessage
+	for dec.More() {
+		if len(objs) == maxObjects {
+			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Title: "Too many objects",
+				Description: fmt.Sprintf("An envelope may hold at most %d objects; send them in several requests.", maxObjects)}
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, errUnprocessable("The body is not a valid TAXII envelope: " + jsonProblem(err) + ".")
+		}
+		objs = append(objs, raw)
+	}
+	if _, err := dec.Token(); err != nil { // the closing bracket
+		return nil, errUnprocessable("The body is not a valid TAXII envelope: " + jsonProblem(err) + ".")
+	}
+	return objs, nil
 }
 
 // jsonProblem describes a JSON decoding error without echoing input.

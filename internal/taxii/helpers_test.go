@@ -27,6 +27,7 @@ const (
 var principals = map[string]auth.Principal{
 	"alice":  {Name: "alice", Party: "MEX", Roles: []string{"analyst"}},
 	"bruno":  {Name: "bruno", Party: "MEX", Roles: []string{"analyst"}},
+	"lena":   {Name: "lena", Party: "MEX", Roles: []string{"liaison"}},
 	"audrey": {Name: "audrey", Party: "MEX", Roles: []string{"auditor"}},
 	"USA":    {Name: "USA", Party: "USA"},
 }

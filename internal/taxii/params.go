@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,13 +15,12 @@ import (
 
 // filter is the parsed query of a paginated TAXII request.
 type filter struct {
-	addedAfter   time.Time
-	ids          []string
-	types        []string
-	versions     store.VersionMatch
-	specVersions []string
-	limit        int
-	next         string
+	addedAfter time.Time
+	ids        []string
+	types      []string
+	versions   store.VersionMatch
+	limit      int
+	next       string
 	// impossible is set when a filter value can match nothing (for example
 	// a version timestamp more precise than any stored version).
 	impossible bool
@@ -49,7 +49,7 @@ func parseFilter(rawQuery string, allowed []string, maxPage int) (filter, error)
 		return filter{}, badRequest("The query string is malformed: %v.", err)
 	}
 	for k, vs := range q {
-		if !contains(allowed, k) {
+		if !slices.Contains(allowed, k) {
 			return filter{}, badRequest("Unknown query parameter %q; this endpoint accepts %s.", k, strings.Join(allowed, ", "))
 		}
 		if len(vs) != 1 {
@@ -79,9 +79,17 @@ func parseFilter(rawQuery string, allowed []string, maxPage int) (filter, error)
 		case "match[type]":
 			f.types, err = splitList(k, v, func(s string) bool { return typeRE.MatchString(s) })
 		case "match[spec_version]":
-			f.specVersions, err = splitList(k, v, specVersionRE.MatchString)
+			var svs []string
+			svs, err = splitList(k, v, specVersionRE.MatchString)
+			// Only 2.1 is held: a list with it selects everything, a list
+			// without it selects nothing; neither needs the store.
+			if err == nil && !slices.Contains(svs, heldSpecVersion) {
+				f.impossible = true
+			}
 		case "match[version]":
-			f.versions, f.impossible, err = parseVersions(v)
+			var none bool
+			f.versions, none, err = parseVersions(v)
+			f.impossible = f.impossible || none
 		}
 		if err != nil {
 			return filter{}, err
@@ -90,29 +98,41 @@ func parseFilter(rawQuery string, allowed []string, maxPage int) (filter, error)
 	return f, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+// maxValues bounds the values of one match[...] parameter, so that one
+// request cannot build an unbounded query.
+const maxValues = 100
 
 // splitList splits a comma-separated filter value; values may not repeat
 // and each must pass ok.
 func splitList(name, v string, ok func(string) bool) ([]string, error) {
 	parts := strings.Split(v, ",")
-	for i, p := range parts {
+	if len(parts) > maxValues {
+		return nil, badRequest("Query parameter %s has %d values; at most %d are allowed.", name, len(parts), maxValues)
+	}
+	seen := make(map[string]bool, len(parts))
+	for _, p := range parts {
 		if !ok(p) {
-			return nil, badRequest("Query parameter %s has an invalid value %q.", name, p)
+			return nil, badRequest("Query parameter %s has an invalid value %q.", name, truncate(p))
 		}
-		if contains(parts[:i], p) {
-			return nil, badRequest("Query parameter %s repeats the value %q.", name, p)
+		if seen[p] {
+			return nil, badRequest("Query parameter %s repeats the value %q.", name, truncate(p))
 		}
+		seen[p] = true
 	}
 	return parts, nil
 }
+
+// truncate shortens a value echoed in an error message.
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// heldSpecVersion is the only STIX spec version a node stores: the parser
+// accepts only 2.1.
+const heldSpecVersion = "2.1"
 
 // validID reports whether s looks like a STIX identifier: type--UUID.
 func validID(s string) bool {
@@ -124,6 +144,9 @@ func validID(s string) bool {
 // comma-separated; "all" stands alone and no value repeats.
 func parseVersions(v string) (m store.VersionMatch, impossible bool, err error) {
 	parts := strings.Split(v, ",")
+	if len(parts) > maxValues {
+		return m, false, badRequest("Query parameter match[version] has %d values; at most %d are allowed.", len(parts), maxValues)
+	}
 	seen := map[string]bool{}
 	for _, p := range parts {
 		switch p {
@@ -140,7 +163,7 @@ func parseVersions(v string) (m store.VersionMatch, impossible bool, err error) 
 				continue
 			}
 			if err != nil {
-				return m, false, badRequest("Query parameter match[version] has an invalid value %q: use first, last, all or a timestamp.", p)
+				return m, false, badRequest("Query parameter match[version] has an invalid value %q: use first, last, all or a timestamp.", truncate(p))
 			}
 			key := stix.VersionKey(t)
 			if seen[key] {

@@ -10,11 +10,17 @@ import (
 // Rights says what a principal may do with a collection.
 type Rights struct {
 	Read  bool // manifest, objects, object, versions
-	Write bool // add objects; with Read, delete
+	Write bool // add objects
+	// Delete allows, with Read and Write, deleting objects: liaisons and
+	// admins only, since a deletion erases what analysts shared.
+	Delete bool
 }
 
-// writerRoles may add objects to collections.
-var writerRoles = []string{"analyst", "liaison", "admin"}
+// writerRoles may add objects to collections; deleterRoles may delete them.
+var (
+	writerRoles  = []string{"analyst", "liaison", "admin"}
+	deleterRoles = []string{"liaison", "admin"}
+)
 
 // rights decides a principal's rights on a collection. Every local user may
 // read; analysts, liaisons and admins may write. Principals of another party
@@ -28,13 +34,13 @@ func (s *Server) rights(p auth.Principal, c store.Collection) Rights {
 	if !local {
 		return Rights{Read: !c.Internal}
 	}
-	write := false
+	var rt Rights
+	rt.Read = true
 	for _, r := range p.Roles {
-		if slices.Contains(writerRoles, r) {
-			write = true
-		}
+		rt.Write = rt.Write || slices.Contains(writerRoles, r)
+		rt.Delete = rt.Delete || slices.Contains(deleterRoles, r)
 	}
-	return Rights{Read: true, Write: write}
+	return rt
 }
 
 // visible reports whether p may know that c exists.

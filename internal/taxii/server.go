@@ -10,6 +10,7 @@
 package taxii
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/puente-project/puente/internal/auth"
 	"github.com/puente-project/puente/internal/store"
@@ -28,8 +30,8 @@ import (
 // wrapping auth.ErrUnauthenticated.
 type AuthenticateFunc func(r *http.Request) (auth.Principal, error)
 
-// Config configures a Server. The zero value works; set TokenKey so that
-// pagination tokens survive a restart.
+// Config configures a Server. Party is required; the other fields have
+// defaults. Set TokenKey so that pagination tokens survive a restart.
 type Config struct {
 	Title       string // discovery and api-root title; default "Puente"
 	Description string
@@ -43,6 +45,10 @@ type Config struct {
 	// MaxPageSize caps the limit parameter and is the default page; default
 	// 1000.
 	MaxPageSize int
+	// MaxObjects caps the objects of one envelope; default 10,000.
+	MaxObjects int
+	// RequestTimeout bounds the work of one request; default 60 s.
+	RequestTimeout time.Duration
 	// TokenKey authenticates `next` pagination tokens (32 random bytes).
 	TokenKey []byte
 	Logger   *slog.Logger
@@ -70,6 +76,15 @@ type Server struct {
 // New returns a Server that reads and writes st and authenticates every
 // request with authn.
 func New(st store.Store, authn AuthenticateFunc, cfg Config) *Server {
+	if cfg.Party == "" {
+		panic("taxii: Config.Party is required")
+	}
+	if cfg.MaxObjects <= 0 {
+		cfg.MaxObjects = 10000
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 60 * time.Second
+	}
 	if cfg.Title == "" {
 		cfg.Title = "Puente"
 	}
@@ -155,6 +170,9 @@ func (s *Server) endpoint(methods map[string]handlerFunc) http.HandlerFunc {
 				Description: "This endpoint accepts " + joinAnd(allow) + "."})
 			return
 		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		if err := h(w, r, p); err != nil {
 			s.fail(w, r, err)
 		}
@@ -197,11 +215,11 @@ func joinAnd(list []string) string {
 }
 
 // writeJSON writes v with status code. Content-Type is already set.
-func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, code int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Every resource here marshals; this is a programming error.
-		s.log.Error("marshal response", slog.Any("error", err))
+		s.log.ErrorContext(r.Context(), "marshal response", slog.Any("error", err))
 		code = http.StatusInternalServerError
 		b = []byte(`{"title":"Internal error","http_status":"500"}`)
 	}

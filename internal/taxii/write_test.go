@@ -137,8 +137,10 @@ func TestDelete(t *testing.T) {
 		if query != "" {
 			p += "?" + query
 		}
-		return e.do(req{method: http.MethodDelete, path: p})
+		return e.do(req{method: http.MethodDelete, path: p, user: "lena"})
 	}
+	// Analysts may add but not delete.
+	checkCommon(t, e.do(req{method: http.MethodDelete, path: objectsPath(e.coll, "") + indicatorID(1) + "/"}), http.StatusForbidden)
 	// Delete only the first version of indicator 1.
 	r := del(indicatorID(1), "match[version]=first")
 	checkCommon(t, r, http.StatusOK)
@@ -281,7 +283,7 @@ func TestAuthBusy(t *testing.T) {
 	busy := func(*http.Request) (auth.Principal, error) {
 		return auth.Principal{}, fmt.Errorf("verify: %w", auth.ErrBusy)
 	}
-	srv := httptest.NewServer(taxii.New(st, busy, taxii.Config{}))
+	srv := httptest.NewServer(taxii.New(st, busy, taxii.Config{Party: "MEX"}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/taxii2/")
 	if err != nil {
@@ -297,7 +299,7 @@ func TestAuthBusy(t *testing.T) {
 func TestPanicIsA500(t *testing.T) {
 	st := newEnv(t, taxii.Config{}).st
 	boom := func(*http.Request) (auth.Principal, error) { panic("boom") }
-	srv := httptest.NewServer(taxii.New(st, boom, taxii.Config{}))
+	srv := httptest.NewServer(taxii.New(st, boom, taxii.Config{Party: "MEX"}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/taxii2/")
 	if err != nil {
@@ -308,5 +310,22 @@ func TestPanicIsA500(t *testing.T) {
 	checkCommon(t, response{status: resp.StatusCode, header: resp.Header, body: body}, http.StatusInternalServerError)
 	if strings.Contains(string(body), "boom") {
 		t.Errorf("500 body leaks the panic: %s", body)
+	}
+}
+
+// An envelope may hold at most MaxObjects objects; the check happens while
+// reading, and nothing is stored.
+func TestTooManyObjects(t *testing.T) {
+	e := newEnv(t, taxii.Config{MaxObjects: 3})
+	checkCommon(t, e.do(req{method: http.MethodPost, path: objectsPath(e.coll, ""),
+		body: envelope(indicator(1, v1, 200), indicator(2, v1, 200), indicator(3, v1, 200))}), http.StatusAccepted)
+	checkCommon(t, e.do(req{method: http.MethodPost, path: objectsPath(e.coll, ""),
+		body: envelope(indicator(4, v1, 200), indicator(5, v1, 200), indicator(6, v1, 200), indicator(7, v1, 200))}), http.StatusRequestEntityTooLarge)
+	// A tiny body of many tiny elements is refused too, not amplified into
+	// a huge status.
+	checkCommon(t, e.do(req{method: http.MethodPost, path: objectsPath(e.coll, ""),
+		body: []byte(`{"objects":[1,1,1,1,1,1,1,1,1,1,1,1]}`)}), http.StatusRequestEntityTooLarge)
+	if ids := objectIDsOf(t, e.get(objectsPath(e.coll, ""), "alice")); len(ids) != 3 {
+		t.Errorf("stored %d objects, want 3", len(ids))
 	}
 }
