@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	golang.org/x/crypto v0.55.0
 	golang.org/x/mod v0.42.0
+	modernc.org/sqlite v1.61.1
 )
 
 // Test dependencies.
@@ -21,5 +22,4 @@ require (
 	modernc.org/libc v1.79.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	modernc.org/sqlite v1.61.1 // indirect
 )
