@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -147,39 +148,59 @@ func (w *writer) close() {
 	_ = w.closeStmts() // the connection is closed next; its error is the one that matters
 }
 
-// run writes reqs in one transaction and answers each. If that transaction
-// fails as a whole, it retries each request alone, so that one bad request
-// cannot fail the others.
+// run writes reqs in one transaction and answers each. A request that fails
+// inside the shared transaction is settled alone and the others are written
+// again without it, so that one bad request cannot fail the others. If the
+// transaction itself fails, each request is retried alone.
 func (w *writer) run(reqs []*writeReq) {
-	errs, err := w.runTx(reqs)
-	if err == nil {
-		for i, r := range reqs {
-			r.done <- errs[i]
+	for len(reqs) > 0 {
+		errs, failed, err := w.runTx(reqs)
+		switch {
+		case err == nil:
+			for i, r := range reqs {
+				r.done <- errs[i]
+			}
+			return
+		case len(reqs) == 1:
+			reqs[0].done <- err
+			return
+		case failed >= 0:
+			w.runAlone(reqs[failed])
+			reqs = slices.Delete(slices.Clone(reqs), failed, failed+1)
+		default:
+			for _, r := range reqs {
+				w.runAlone(r)
+			}
+			return
 		}
-		return
-	}
-	if len(reqs) == 1 {
-		reqs[0].done <- err
-		return
-	}
-	for _, r := range reqs {
-		errs, err := w.runTx([]*writeReq{r})
-		if err == nil {
-			err = errs[0]
-		}
-		r.done <- err
 	}
 }
 
-// runTx runs reqs in one transaction, each inside its own savepoint so that
-// a request that fails leaves no trace while the others commit. errs[i] is
-// request i's own error; err is a failure of the transaction itself, after
-// which nothing was written.
-func (w *writer) runTx(reqs []*writeReq) (errs []error, err error) {
+// runAlone writes one request in its own transaction and answers it.
+func (w *writer) runAlone(r *writeReq) {
+	errs, _, err := w.runTx([]*writeReq{r})
+	if err == nil {
+		err = errs[0]
+	}
+	r.done <- err
+}
+
+// runTx runs reqs in one transaction. errs[i] is request i's own error when
+// reqs holds one request. With several, the first request that fails
+// aborts the transaction: runTx returns its index as failed, and err. Any
+// other err is a failure of the transaction itself (failed is -1). After an
+// error nothing was written.
+//
+// Requests share the transaction without savepoints: failures are rare,
+// and a savepoint around each request costs a statement journal on every
+// write (pprof: a third of the writer's time with four concurrent
+// envelopes of 1,000 objects).
+func (w *writer) runTx(reqs []*writeReq) (errs []error, failed int, err error) {
 	ctx := context.Background()
+	failed = -1
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: begin: %w", err)
+		return nil, -1, fmt.Errorf("sqlite: begin: %w", err)
 	}
 	defer func() {
 		if rbErr := ignoreTxDone(tx.Rollback()); rbErr != nil && err == nil {
@@ -190,29 +211,21 @@ func (w *writer) runTx(reqs []*writeReq) (errs []error, err error) {
 	errs = make([]error, len(reqs))
 	if len(reqs) == 1 {
 		if errs[0] = reqs[0].fn(ctx, t); errs[0] != nil {
-			return errs, nil // the deferred rollback undoes it
+			return errs, -1, nil // the deferred rollback undoes it
 		}
 	} else {
 		for i, r := range reqs {
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT req"); err != nil {
-				return nil, fmt.Errorf("sqlite: savepoint: %w", err)
-			}
-			if errs[i] = r.fn(ctx, t); errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
-					return nil, fmt.Errorf("sqlite: rollback to savepoint: %w", err)
-				}
-			}
-			if _, err := tx.ExecContext(ctx, "RELEASE req"); err != nil {
-				return nil, fmt.Errorf("sqlite: release savepoint: %w", err)
+			if err := r.fn(ctx, t); err != nil {
+				return nil, i, fmt.Errorf("sqlite: request in a shared transaction: %w", err)
 			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlite: commit: %w", err)
+		return nil, -1, fmt.Errorf("sqlite: commit: %w", err)
 	}
 	w.commits.Add(1)
 	w.ckpt.committed()
-	return errs, nil
+	return errs, -1, nil
 }
 
 // wtx is the transaction a writeFunc runs in.
