@@ -176,6 +176,11 @@ type Query struct {
 	SpecVersions []string // empty means every spec version held
 	// Limit is the largest page; it must be positive.
 	Limit int
+	// MaxBytes, when positive, also ends the page once the Raw bytes of
+	// the objects in it reach MaxBytes (at least one object is returned), so
+	// that a page of large objects stays bounded in memory. More is then set
+	// when further versions match.
+	MaxBytes int
 	// NoContent leaves Object.Raw nil (manifests and version lists).
 	NoContent bool
 }

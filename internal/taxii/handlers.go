@@ -144,6 +144,9 @@ func (s *Server) page(ctx context.Context, endpoint string, c store.Collection, 
 	q.CollectionID = c.ID
 	q.AddedAfter = f.addedAfter
 	q.Limit = f.limit
+	if !q.NoContent {
+		q.MaxBytes = s.cfg.MaxPageBytes
+	}
 	if q.IDs == nil {
 		q.IDs = f.ids
 	}

@@ -45,6 +45,9 @@ type Config struct {
 	// MaxPageSize caps the limit parameter and is the default page; default
 	// 1000.
 	MaxPageSize int
+	// MaxPageBytes ends a page of objects early once their bytes reach it;
+	// default 16 MiB. (limit still bounds the count.)
+	MaxPageBytes int
 	// MaxObjects caps the objects of one envelope; default 10,000.
 	MaxObjects int
 	// RequestTimeout bounds the work of one request; default 60 s.
@@ -78,6 +81,9 @@ type Server struct {
 func New(st store.Store, authn AuthenticateFunc, cfg Config) *Server {
 	if cfg.Party == "" {
 		panic("taxii: Config.Party is required")
+	}
+	if cfg.MaxPageBytes <= 0 {
+		cfg.MaxPageBytes = 16 << 20
 	}
 	if cfg.MaxObjects <= 0 {
 		cfg.MaxObjects = 10000

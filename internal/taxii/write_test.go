@@ -329,3 +329,22 @@ func TestTooManyObjects(t *testing.T) {
 		t.Errorf("stored %d objects, want 3", len(ids))
 	}
 }
+
+// Pages of large objects end at MaxPageBytes with more and a next token
+// that carries on; every object is still seen once.
+func TestPageBytes(t *testing.T) {
+	e := newEnv(t, taxii.Config{MaxPageBytes: 2500})
+	var objs [][]byte
+	for i := range 10 {
+		objs = append(objs, indicator(i, v1, 1000))
+	}
+	e.add(e.coll, objs...)
+	r := e.get(objectsPath(e.coll, "limit=100"), "alice")
+	if got := len(objectIDsOf(t, r)); got != 3 || r.json(t)["more"] != true {
+		t.Fatalf("first page: %d objects, more %v; want 3 and more", got, r.json(t)["more"])
+	}
+	seen := pageAll(t, e, "objects/", 100, func(m map[string]any, r response) string {
+		return "next=" + url.QueryEscape(m["next"].(string))
+	})
+	checkAllOnce(t, seen, 10)
+}

@@ -136,8 +136,9 @@ func (db *DB) Objects(ctx context.Context, q store.Query) (_ store.Page, err err
 	}()
 	var p store.Page
 	p.Objects = make([]store.Object, 0, min(q.Limit, 1024))
+	size := 0
 	for rows.Next() {
-		if len(p.Objects) == q.Limit {
+		if len(p.Objects) == q.Limit || (q.MaxBytes > 0 && size >= q.MaxBytes) {
 			p.More = true
 			break
 		}
@@ -152,6 +153,7 @@ func (db *DB) Objects(ctx context.Context, q store.Query) (_ store.Page, err err
 		}
 		copy(o.Hash[:], hash)
 		o.DateAdded = fromMicros(added)
+		size += len(o.Raw)
 		p.Objects = append(p.Objects, o)
 	}
 	if err := rows.Err(); err != nil {

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DateAddedConcurrent", testDateAddedConcurrent},
 		{"DateAddedAfterDelete", testDateAddedAfterDelete},
 		{"Paging", testPaging},
+		{"PagingMaxBytes", testPagingMaxBytes},
 		{"QueryCases", testQueryCases},
 		{"QueryCombinations", testQueryCombinations},
 		{"QueryErrors", testQueryErrors},
@@ -680,6 +681,54 @@ func testPaging(t *testing.T, open func(t *testing.T) store.Store) {
 				}
 			})
 		}
+	}
+}
+
+// testPagingMaxBytes checks that MaxBytes ends a page once its content
+// reaches the bound, always with at least one object, and that paging on
+// returns every version once.
+func testPagingMaxBytes(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	coll := newCollection(t, s, 1)
+	var b []store.NewObject
+	for i := range 10 {
+		b = append(b, obj("indicator", i, "2.1", ts(i), strings.Repeat("x", 100)))
+	}
+	add(t, s, coll, b)
+	size := len(b[0].Raw)
+	tests := []struct {
+		name     string
+		maxBytes int
+		want     int
+	}{
+		{"bound inside the third object", 2*size + 1, 3},
+		{"bound at two objects", 2 * size, 2},
+		{"bound smaller than one object", 1, 1},
+		{"bound above everything", 100 * size, 10},
+		{"no bound", 0, 10},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q := store.Query{CollectionID: coll, Limit: 1000, MaxBytes: tc.maxBytes}
+			p, err := s.Objects(t.Context(), q)
+			if err != nil {
+				t.Fatalf("Objects(%+v) = %v", q, err)
+			}
+			if len(p.Objects) != tc.want || p.More != (tc.want < 10) {
+				t.Errorf("Objects(MaxBytes %d) = %d objects, More %v; want %d, More %v", tc.maxBytes, len(p.Objects), p.More, tc.want, tc.want < 10)
+			}
+			seen := len(p.Objects)
+			for p.More {
+				q.AddedAfter = p.Objects[len(p.Objects)-1].DateAdded
+				if p, err = s.Objects(t.Context(), q); err != nil {
+					t.Fatalf("Objects(%+v) = %v", q, err)
+				}
+				seen += len(p.Objects)
+			}
+			if seen != 10 {
+				t.Errorf("paging with MaxBytes %d saw %d versions, want 10", tc.maxBytes, seen)
+			}
+		})
 	}
 }
 
