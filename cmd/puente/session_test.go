@@ -261,7 +261,7 @@ func TestTAXIISession(t *testing.T) {
 	if o := got["objects"].([]any); len(o) != 50 {
 		t.Errorf("by version: %d objects, want 50", len(o))
 	}
-	got, h := c.getJSON(objs+"?limit=10", 200)
+	_, h := c.getJSON(objs+"?limit=10", 200)
 	tenth := h.Get("X-TAXII-Date-Added-Last")
 	got, _ = c.getJSON(objs+"?limit=1000&added_after="+url.QueryEscape(tenth), 200)
 	if o := got["objects"].([]any); len(o) != n-10 {

@@ -126,7 +126,7 @@ func TestServe(t *testing.T) {
 	}
 
 	const taxii = "application/taxii+json;version=2.1"
-	resp, body = get(t, c, base+"/taxii2/", "Accept", taxii)
+	resp, _ = get(t, c, base+"/taxii2/", "Accept", taxii)
 	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
 		t.Errorf("GET /taxii2/ without credentials = %d %v, want 401 with WWW-Authenticate", resp.StatusCode, resp.Header)
 	}
