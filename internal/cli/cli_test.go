@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"testing"
 
@@ -25,14 +26,35 @@ func TestMain(m *testing.M) {
 //	exits CODE PROGRAM [ARGS...]
 //
 // which runs PROGRAM and checks its exit code, keeping its stdout and
-// stderr for the following checks.
+// stderr for the following checks, and
+//
+//	capture stdout|stderr NAME REGEXP
+//
+// which sets the environment variable NAME to the first submatch of REGEXP
+// in the last command's output.
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": exits,
+			"exits":   exits,
+			"capture": capture,
 		},
 	})
+}
+
+func capture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 || (args[0] != "stdout" && args[0] != "stderr") {
+		ts.Fatalf("usage: capture stdout|stderr NAME REGEXP")
+	}
+	re, err := regexp.Compile(args[2])
+	if err != nil {
+		ts.Fatalf("capture: %v", err)
+	}
+	m := re.FindStringSubmatch(ts.ReadFile(args[0]))
+	if len(m) < 2 {
+		ts.Fatalf("capture: %s does not match %s", args[0], args[2])
+	}
+	ts.Setenv(args[1], m[1])
 }
 
 func exits(ts *testscript.TestScript, neg bool, args []string) {

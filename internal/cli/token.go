@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"text/tabwriter"
 	"time"
 
 	"github.com/puente-project/puente/internal/auth"
@@ -13,12 +14,46 @@ import (
 
 const tokenUsage = `Usage:
   puente token create --dir DIR --user NAME
+  puente token list --dir DIR [--user NAME]
+  puente token revoke --dir DIR --id ID
 
-Create API tokens, for tools that use the node's TAXII API. Run
-'puente token create -h' for details.
+Create, list and revoke API tokens, for tools that use the node's TAXII
+API. Run 'puente token create -h' for details.
+
+Examples:
+  TOKEN=$(puente token create --dir ./mex --user ana)
+  puente token list --dir ./mex --user ana
+  puente token revoke --dir ./mex --id tok-33b869d4da12
+`
+
+const tokenListUsage = `Usage:
+  puente token list --dir DIR [--user NAME]
+
+List the API tokens of the node in DIR (of one user with --user): their
+public ids, users, creation times and whether they are revoked. The
+tokens themselves are never stored and cannot be shown again.
+
+Flags:
+  --dir DIR     node directory (default: $PUENTE_DIR)
+  --user NAME   only this user's tokens
 
 Example:
-  TOKEN=$(puente token create --dir ./mex --user ana)
+  puente token list --dir ./mex --user ana
+`
+
+const tokenRevokeUsage = `Usage:
+  puente token revoke --dir DIR --id ID
+
+Revoke an API token of the node in DIR for good: from the next request on,
+it no longer works, also on a running node. Find the id with
+'puente token list'.
+
+Flags:
+  --dir DIR   node directory (default: $PUENTE_DIR)
+  --id ID     the token's public id, like tok-33b869d4da12
+
+Example:
+  puente token revoke --dir ./mex --id tok-33b869d4da12
 `
 
 const tokenCreateUsage = `Usage:
@@ -44,6 +79,8 @@ func tokenCommand() command {
 	return command{name: "token", summary: "create API tokens", usage: tokenUsage,
 		run: subcommands("token", tokenUsage, map[string]func(context.Context, *env, []string) error{
 			"create": runTokenCreate,
+			"list":   runTokenList,
+			"revoke": runTokenRevoke,
 		})}
 }
 
@@ -84,5 +121,69 @@ func runTokenCreate(ctx context.Context, e *env, args []string) (err error) {
 	}
 	fmt.Fprintln(e.stdout, secret)
 	fmt.Fprintf(e.stderr, "puente: created token %s for user %s; it is shown only once\n", tok.ID, u.Name)
+	return nil
+}
+
+func runTokenList(ctx context.Context, e *env, args []string) (err error) {
+	const cmd = "token list"
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	dirFlag := fs.String("dir", "", "")
+	user := fs.String("user", "", "")
+	if help, err := parseCommand(e, fs, args, cmd, tokenListUsage); help || err != nil {
+		return err
+	}
+	dir, err := e.nodeDir(cmd, *dirFlag)
+	if err != nil {
+		return err
+	}
+	st, _, err := e.openStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	toks, err := st.Tokens(ctx, *user)
+	if err != nil {
+		return fmt.Errorf("list tokens: %w", err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUSER\tCREATED\tSTATE")
+	for _, t := range toks {
+		state := "active"
+		if t.Revoked {
+			state = "revoked"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.User, t.Created.UTC().Format(time.RFC3339), state)
+	}
+	return tw.Flush()
+}
+
+func runTokenRevoke(ctx context.Context, e *env, args []string) (err error) {
+	const cmd = "token revoke"
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	dirFlag := fs.String("dir", "", "")
+	id := fs.String("id", "", "")
+	if help, err := parseCommand(e, fs, args, cmd, tokenRevokeUsage); help || err != nil {
+		return err
+	}
+	dir, err := e.nodeDir(cmd, *dirFlag)
+	if err != nil {
+		return err
+	}
+	if *id == "" {
+		return usageError(cmd, "missing --id: the token's public id (see 'puente token list')")
+	}
+	st, _, err := e.openStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	err = st.RevokeToken(ctx, *id)
+	if errors.Is(err, store.ErrNotFound) {
+		return withHint(fmt.Errorf("no token %s", *id), fmt.Sprintf("list the tokens with 'puente token list --dir %s'", quote(dir)))
+	}
+	if err != nil {
+		return fmt.Errorf("revoke token %s: %w", *id, err)
+	}
+	fmt.Fprintf(e.stdout, "Token %s is revoked.\n", *id)
 	return nil
 }

@@ -20,12 +20,33 @@ import (
 const userUsage = `Usage:
   puente user add --dir DIR --name NAME [--role ROLE]... [--password-file FILE]
   puente user list --dir DIR
+  puente user disable --dir DIR --name NAME
+  puente user enable --dir DIR --name NAME
 
-Add and list the users of a node. Run 'puente user add -h' for details.
+Add, list, disable and enable the users of a node. Run 'puente user add -h'
+for details.
 
 Examples:
   puente user add --dir ./mex --name ana --role analyst --role liaison
   puente user list --dir ./mex
+  puente user disable --dir ./mex --name ana
+`
+
+const userDisableUsage = `Usage:
+  puente user disable --dir DIR --name NAME
+  puente user enable --dir DIR --name NAME
+
+Disable a user of the node in DIR: from the next request on, the user's
+password and API tokens no longer work, also on a running node. Enable
+gives them back. Nothing of what the user shared is removed.
+
+Flags:
+  --dir DIR     node directory (default: $PUENTE_DIR)
+  --name NAME   the user
+
+Examples:
+  puente user disable --dir ./mex --name ana
+  puente user enable --dir ./mex --name ana
 `
 
 const userAddUsage = `Usage:
@@ -66,8 +87,10 @@ const minPasswordLen = 12
 func userCommand() command {
 	return command{name: "user", summary: "add and list users", usage: userUsage,
 		run: subcommands("user", userUsage, map[string]func(context.Context, *env, []string) error{
-			"add":  runUserAdd,
-			"list": runUserList,
+			"add":     runUserAdd,
+			"list":    runUserList,
+			"disable": func(ctx context.Context, e *env, args []string) error { return runUserSetDisabled(ctx, e, args, true) },
+			"enable":  func(ctx context.Context, e *env, args []string) error { return runUserSetDisabled(ctx, e, args, false) },
 		})}
 }
 
@@ -90,7 +113,7 @@ func subcommands(cmd, usage string, subs map[string]func(context.Context, *env, 
 				names = append(names, n)
 			}
 			slices.Sort(names)
-			return usageError(cmd, "%s: unknown subcommand %q (want %s)", cmd, args[0], strings.Join(names, " or "))
+			return usageError(cmd, "%s: unknown subcommand %q (want %s)", cmd, args[0], orList(names))
 		}
 		return run(ctx, e, args[1:])
 	}
@@ -222,4 +245,50 @@ func runUserList(ctx context.Context, e *env, args []string) (err error) {
 // formatTime formats t for lists: UTC, to the minute.
 func formatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func runUserSetDisabled(ctx context.Context, e *env, args []string, disabled bool) (err error) {
+	cmd := "user enable"
+	if disabled {
+		cmd = "user disable"
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	dirFlag := fs.String("dir", "", "")
+	name := fs.String("name", "", "")
+	if help, err := parseCommand(e, fs, args, cmd, userDisableUsage); help || err != nil {
+		return err
+	}
+	dir, err := e.nodeDir(cmd, *dirFlag)
+	if err != nil {
+		return err
+	}
+	if *name == "" {
+		return usageError(cmd, "missing --name: the user")
+	}
+	st, _, err := e.openStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	err = st.SetUserDisabled(ctx, *name, disabled)
+	if errors.Is(err, store.ErrNotFound) {
+		return withHint(fmt.Errorf("no user %s", *name), fmt.Sprintf("list the users with 'puente user list --dir %s'", quote(dir)))
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", cmd, *name, err)
+	}
+	state := "enabled"
+	if disabled {
+		state = "disabled"
+	}
+	fmt.Fprintf(e.stdout, "User %s is %s.\n", *name, state)
+	return nil
+}
+
+// orList joins names as "a", "a or b", "a, b or c".
+func orList(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

@@ -418,3 +418,45 @@ func TestRoutesUncleanTAXIIPaths(t *testing.T) {
 		}
 	}
 }
+
+// Revoking a token or disabling its user takes effect on the running node
+// at the next request.
+func TestRevokeAndDisableTakeEffect(t *testing.T) {
+	n, res, _ := openNode(t)
+	base, _, _ := serve(t, n)
+	c := client(t, res.Config)
+	ctx := t.Context()
+	status := func(token string) int {
+		resp, _ := get(t, c, base+"/taxii2/", "Authorization", "Bearer "+token)
+		return resp.StatusCode
+	}
+	secret, tok := auth.NewToken()
+	tok.User, tok.Created = AdminUser, time.Now()
+	if err := n.Store().CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(secret); got != http.StatusOK {
+		t.Fatalf("new token: %d, want 200", got)
+	}
+	if err := n.Store().SetUserDisabled(ctx, AdminUser, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(secret); got != http.StatusUnauthorized {
+		t.Errorf("token of a disabled user: %d, want 401", got)
+	}
+	if resp, _ := get(t, c, base+"/taxii2/", "Authorization", "Basic "+basicCred(AdminUser, res.AdminPassword)); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("password of a disabled user: %d, want 401", resp.StatusCode)
+	}
+	if err := n.Store().SetUserDisabled(ctx, AdminUser, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(secret); got != http.StatusOK {
+		t.Errorf("token after enabling: %d, want 200", got)
+	}
+	if err := n.Store().RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(secret); got != http.StatusUnauthorized {
+		t.Errorf("revoked token: %d, want 401", got)
+	}
+}

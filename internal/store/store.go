@@ -74,11 +74,21 @@ type Store interface {
 	User(ctx context.Context, name string) (User, error)
 	// Users returns every user, ordered by name.
 	Users(ctx context.Context) ([]User, error)
+	// SetUserDisabled disables or enables a user; ErrNotFound when there is
+	// no such user. A disabled user's passwords and tokens stop working at
+	// once.
+	SetUserDisabled(ctx context.Context, name string, disabled bool) error
 	// CreateToken stores a new API token (only its hash). It returns
 	// ErrExists when the id or the hash is already stored.
 	CreateToken(ctx context.Context, t Token) error
 	// TokenByHash returns the token whose SHA-256 hash is h.
 	TokenByHash(ctx context.Context, h [32]byte) (Token, error)
+	// Tokens returns the tokens of a user (all users when user is ""),
+	// ordered by creation time.
+	Tokens(ctx context.Context, user string) ([]Token, error)
+	// RevokeToken revokes the token with that id for good; ErrNotFound when
+	// there is none. Revoking a revoked token is not an error.
+	RevokeToken(ctx context.Context, id string) error
 
 	// Close releases the database. In-flight calls may fail afterwards.
 	Close() error

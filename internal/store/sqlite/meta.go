@@ -296,3 +296,71 @@ func (db *DB) TokenByHash(ctx context.Context, h [32]byte) (store.Token, error) 
 	tok.Created = fromMicros(created)
 	return tok, nil
 }
+
+// SetUserDisabled implements store.Store.
+func (db *DB) SetUserDisabled(ctx context.Context, name string, disabled bool) error {
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		res, err := t.tx.ExecContext(ctx, "UPDATE users SET disabled = ? WHERE name = ?", boolInt(disabled), name)
+		if err != nil {
+			return fmt.Errorf("sqlite: update user: %w", err)
+		}
+		return mustAffect(res, "user "+name)
+	})
+}
+
+// RevokeToken implements store.Store.
+func (db *DB) RevokeToken(ctx context.Context, id string) error {
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		res, err := t.tx.ExecContext(ctx, "UPDATE tokens SET revoked = 1 WHERE id = ?", id)
+		if err != nil {
+			return fmt.Errorf("sqlite: revoke token: %w", err)
+		}
+		return mustAffect(res, "token "+id)
+	})
+}
+
+// mustAffect returns ErrNotFound, naming what, when res changed no row.
+func mustAffect(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return nil
+}
+
+// Tokens implements store.Store.
+func (db *DB) Tokens(ctx context.Context, user string) (_ []store.Token, err error) {
+	rows, err := db.read.QueryContext(ctx, `
+SELECT id, user, hash, created_us, revoked FROM tokens
+WHERE ? = '' OR user = ? ORDER BY created_us, id`, user, user)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list tokens: %w", err)
+	}
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("sqlite: list tokens: %w", cerr)
+		}
+	}()
+	var out []store.Token
+	for rows.Next() {
+		var tok store.Token
+		var hash []byte
+		var created int64
+		if err := rows.Scan(&tok.ID, &tok.User, &hash, &created, &tok.Revoked); err != nil {
+			return nil, fmt.Errorf("sqlite: list tokens: %w", err)
+		}
+		if len(hash) != len(tok.Hash) {
+			return nil, fmt.Errorf("sqlite: token %s has a hash of %d bytes", tok.ID, len(hash))
+		}
+		copy(tok.Hash[:], hash)
+		tok.Created = fromMicros(created)
+		out = append(out, tok)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list tokens: %w", err)
+	}
+	return out, nil
+}

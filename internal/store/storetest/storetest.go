@@ -1124,6 +1124,23 @@ func testUsers(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("Users()[%d] = %+v, want %+v", i, us[i], want[i])
 		}
 	}
+
+	// Disable and enable.
+	for _, tc := range []struct {
+		name     string
+		disabled bool
+	}{{"bob", true}, {"bob", true}, {"alice", false}, {"bob", false}} {
+		if err := s.SetUserDisabled(ctx, tc.name, tc.disabled); err != nil {
+			t.Fatalf("SetUserDisabled(%s, %v) = %v", tc.name, tc.disabled, err)
+		}
+		got, err := s.User(ctx, tc.name)
+		if err != nil || got.Disabled != tc.disabled {
+			t.Errorf("after SetUserDisabled(%s, %v): User = %+v, %v", tc.name, tc.disabled, got, err)
+		}
+	}
+	if err := s.SetUserDisabled(ctx, "dave", true); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetUserDisabled(dave) = %v, want %v", err, store.ErrNotFound)
+	}
 }
 
 func userEqual(a, b store.User) bool {
@@ -1166,5 +1183,38 @@ func testTokens(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	if _, err := s.TokenByHash(ctx, sha256.Sum256([]byte("secret 3"))); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("TokenByHash(unknown) = %v, want %v", err, store.ErrNotFound)
+	}
+
+	// List, then revoke: for good, idempotent, unknown ids not found.
+	ids := func(user string) []string {
+		toks, err := s.Tokens(ctx, user)
+		if err != nil {
+			t.Fatalf("Tokens(%q) = %v", user, err)
+		}
+		var out []string
+		for _, tok := range toks {
+			out = append(out, fmt.Sprintf("%s:%v", tok.ID, tok.Revoked))
+		}
+		return out
+	}
+	if got, want := ids(""), []string{"tok1:false", "tok2:true"}; !slices.Equal(got, want) {
+		t.Errorf("Tokens(all) = %v, want %v", got, want)
+	}
+	if got, want := ids("bob"), []string{"tok2:true"}; !slices.Equal(got, want) {
+		t.Errorf("Tokens(bob) = %v, want %v", got, want)
+	}
+	if got := ids("nobody"); len(got) != 0 {
+		t.Errorf("Tokens(nobody) = %v, want none", got)
+	}
+	for range 2 {
+		if err := s.RevokeToken(ctx, "tok1"); err != nil {
+			t.Fatalf("RevokeToken(tok1) = %v", err)
+		}
+	}
+	if got, err := s.TokenByHash(ctx, t1.Hash); err != nil || !got.Revoked {
+		t.Errorf("after RevokeToken: TokenByHash = %+v, %v; want revoked", got, err)
+	}
+	if err := s.RevokeToken(ctx, "tok9"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RevokeToken(tok9) = %v, want %v", err, store.ErrNotFound)
 	}
 }
