@@ -1,6 +1,7 @@
 package taxii
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -91,6 +92,41 @@ func FuzzCursor(f *testing.F) {
 		}
 		if _, err := k.open(sealed, []byte("objects\x00c\x00MEX:bruno")); err == nil {
 			t.Fatalf("token opened for another caller")
+		}
+	})
+}
+
+// FuzzParseEnvelope checks the envelope reader never panics, refuses with a
+// 413 or 422 TAXII error only, never returns more than the cap, and returns
+// elements that are each valid JSON.
+func FuzzParseEnvelope(f *testing.F) {
+	for _, s := range []string{
+		`{"objects":[{"type":"indicator"}]}`, `{"objects":[1,2,3]}`, `{}`, `[]`, `{"objects":{}}`,
+		`{"objects":[{}],"objects":[{}]}`, `{"OBJECTS":[{}]}`, `{"objects":[{}]} x`, `{"more":true,"next":"a","objects":[{"a":[1,{"b":"]"}]}]}`,
+		`{"type":"bundle","objects":[{}]}`, `{"objects":[{"a":"\u0000"}`, ` {"objects" : [ {} , {} ] } `,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		const maxObjects = 4
+		objs, err := parseEnvelope(body, maxObjects)
+		if err != nil {
+			var te *Error
+			if !errors.As(err, &te) || (te.Status != http.StatusUnprocessableEntity && te.Status != http.StatusRequestEntityTooLarge) {
+				t.Fatalf("parseEnvelope(%q) error %v, want a 413 or 422 *Error", body, err)
+			}
+			if objs != nil {
+				t.Fatalf("parseEnvelope(%q) returned objects with an error", body)
+			}
+			return
+		}
+		if len(objs) == 0 || len(objs) > maxObjects {
+			t.Fatalf("parseEnvelope(%q) returned %d objects", body, len(objs))
+		}
+		for _, o := range objs {
+			if !json.Valid(o) {
+				t.Fatalf("parseEnvelope(%q) returned invalid element %q", body, o)
+			}
 		}
 	})
 }
