@@ -106,7 +106,7 @@ func runTokenCreate(ctx context.Context, e *env, args []string) (err error) {
 	defer closeStore(st, &err)
 	u, err := st.User(ctx, *user)
 	if errors.Is(err, store.ErrNotFound) {
-		return withHint(fmt.Errorf("no user %s", *user), fmt.Sprintf("list the users with 'puente user list --dir %s'", quote(dir)))
+		return errNoUser(*user, dir)
 	}
 	if err != nil {
 		return fmt.Errorf("look up user %s: %w", *user, err)

@@ -272,7 +272,7 @@ func runUserSetDisabled(ctx context.Context, e *env, args []string, disabled boo
 	defer closeStore(st, &err)
 	err = st.SetUserDisabled(ctx, *name, disabled)
 	if errors.Is(err, store.ErrNotFound) {
-		return withHint(fmt.Errorf("no user %s", *name), fmt.Sprintf("list the users with 'puente user list --dir %s'", quote(dir)))
+		return errNoUser(*name, dir)
 	}
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", cmd, *name, err)
@@ -291,4 +291,9 @@ func orList(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// errNoUser is the error for a user name the node in dir does not know.
+func errNoUser(name, dir string) error {
+	return withHint(fmt.Errorf("no user %s", name), fmt.Sprintf("list the users with 'puente user list --dir %s'", quote(dir)))
 }

@@ -115,6 +115,20 @@ func (s *Server) readable(ctx context.Context, r *http.Request, p auth.Principal
 	return c, nil
 }
 
+// readRequest returns the collection a read request names, if p may read
+// it, and the request's filter, parsed with the parameters allowed.
+func (s *Server) readRequest(r *http.Request, p auth.Principal, allowed []string) (store.Collection, filter, error) {
+	c, err := s.readable(r.Context(), r, p)
+	if err != nil {
+		return store.Collection{}, filter{}, err
+	}
+	f, err := parseFilter(r.URL.RawQuery, allowed, s.cfg.MaxPageSize)
+	if err != nil {
+		return store.Collection{}, filter{}, err
+	}
+	return c, f, nil
+}
+
 func (s *Server) collection(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	c, _, err := s.lookup(r.Context(), r, p)
 	if err != nil {
@@ -213,11 +227,7 @@ func (s *Server) writeEnvelope(w http.ResponseWriter, pg store.Page, next string
 
 func (s *Server) getObjects(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	ctx := r.Context()
-	c, err := s.readable(ctx, r, p)
-	if err != nil {
-		return err
-	}
-	f, err := parseFilter(r.URL.RawQuery, listParams, s.cfg.MaxPageSize)
+	c, f, err := s.readRequest(r, p, listParams)
 	if err != nil {
 		return err
 	}
@@ -238,11 +248,7 @@ type manifestRecord struct {
 
 func (s *Server) manifest(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	ctx := r.Context()
-	c, err := s.readable(ctx, r, p)
-	if err != nil {
-		return err
-	}
-	f, err := parseFilter(r.URL.RawQuery, listParams, s.cfg.MaxPageSize)
+	c, f, err := s.readRequest(r, p, listParams)
 	if err != nil {
 		return err
 	}
@@ -307,15 +313,11 @@ func (s *Server) emptyOr404(ctx context.Context, c store.Collection, id string, 
 
 func (s *Server) getObject(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	ctx := r.Context()
-	c, err := s.readable(ctx, r, p)
+	c, f, err := s.readRequest(r, p, objectParams)
 	if err != nil {
 		return err
 	}
 	id, err := objectID(r)
-	if err != nil {
-		return err
-	}
-	f, err := parseFilter(r.URL.RawQuery, objectParams, s.cfg.MaxPageSize)
 	if err != nil {
 		return err
 	}
@@ -333,15 +335,11 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, p auth.Princi
 
 func (s *Server) versions(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	ctx := r.Context()
-	c, err := s.readable(ctx, r, p)
+	c, f, err := s.readRequest(r, p, versionsParams)
 	if err != nil {
 		return err
 	}
 	id, err := objectID(r)
-	if err != nil {
-		return err
-	}
-	f, err := parseFilter(r.URL.RawQuery, versionsParams, s.cfg.MaxPageSize)
 	if err != nil {
 		return err
 	}
