@@ -6,7 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/puente-project/puente/internal/taxii"
 )
@@ -78,20 +83,33 @@ func BenchmarkTAXIIIngest(b *testing.B) {
 }
 
 // BenchmarkTAXIIRead reads pages of 1,000 objects of 1 KiB over TLS from a
-// collection of 20,000, paging with next, with 1 and 4 readers.
+// collection of 20,000 (PUENTE_BENCH_OBJECTS to change it), paging with
+// added_after, with 1, 4 and 16 concurrent readers. It reports objects/s
+// and the 50th and 99th percentile time of one page.
 func BenchmarkTAXIIRead(b *testing.B) {
-	const total, size, page = 20000, 1024, 1000
+	total := 20000
+	if v := os.Getenv("PUENTE_BENCH_OBJECTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1000 {
+			b.Fatalf("PUENTE_BENCH_OBJECTS=%q: want a number of at least 1000", v)
+		}
+		total = n
+	}
+	const size, page = 1024, 1000
 	e := benchEnv(b, taxii.Config{})
 	for i := 0; i < total; i += 1000 {
 		e.rawPost(b, objectsPath(e.coll, ""), envelopeOf(i, 1000, size))
 	}
 	for _, readers := range []int{1, 4, 16} {
 		b.Run(fmt.Sprintf("readers=%d", readers), func(b *testing.B) {
+			var mu sync.Mutex
+			var lat []time.Duration
 			b.SetParallelism(readers)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				q := fmt.Sprintf("limit=%d", page)
 				for pb.Next() {
+					start := time.Now()
 					r, _ := http.NewRequest(http.MethodGet, e.srv.URL+objectsPath(e.coll, q), nil)
 					r.SetBasicAuth("alice", "pw")
 					r.Header.Set("Accept", mediaTAXII)
@@ -104,6 +122,10 @@ func BenchmarkTAXIIRead(b *testing.B) {
 					if resp.StatusCode != 200 {
 						b.Fatalf("status %d", resp.StatusCode)
 					}
+					d := time.Since(start)
+					mu.Lock()
+					lat = append(lat, d)
+					mu.Unlock()
 					last := resp.Header.Get("X-TAXII-Date-Added-Last")
 					if !bytes.Contains(body[:20], []byte(`"more":true`)) {
 						q = fmt.Sprintf("limit=%d", page)
@@ -113,6 +135,9 @@ func BenchmarkTAXIIRead(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)*page/b.Elapsed().Seconds(), "objects/s")
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 		})
 	}
 }
