@@ -4,12 +4,11 @@
 // release) and G6 (third-party rule) of DESIGN.md.
 //
 // It understands three kinds of [STIX 2.1] data markings (section 7.2 of
-// the specification): the five
-// official [TLP 2.0] marking definitions, Puente's own releasability
-// property-extension on a marking-definition (see [ExtensionDefinition]),
-// and the permitted nationalities of [ACS 3.0] markings. Any other
-// marking, and any marking a [Registry] does not know, releases an object
-// to its originating party only.
+// the specification): the five official [TLP 2.0] marking definitions,
+// Puente's own releasability property-extension on a marking-definition
+// (see [ExtensionDefinition]), and the permitted nationalities of
+// [ACS 3.0] markings. Any other marking, and any marking a [Registry] does
+// not know, releases an object to its originating party only.
 //
 // The decision has two steps, so that a store can keep the first and
 // filter in SQL before LIMIT with the second:

@@ -81,8 +81,9 @@ type Group struct {
 // Compute returns it in canonical form: Parties is sorted, unique, never
 // holds Originator, and is nil when AllMembers is set; a set that releases
 // to the originator only has AllMembers false, Parties nil, Expires zero
-// and FurtherSharing false. Two canonical sets release alike exactly when
-// they are equal.
+// and FurtherSharing false. So two canonical sets with the same
+// FurtherSharing allow the same parties, for every membership and time,
+// exactly when they are equal. A store keeps a zero Expires as NULL.
 type ReleaseSet struct {
 	// Originator is always allowed.
 	Originator string
@@ -131,7 +132,7 @@ func (rs ReleaseSet) Allows(party string, members []string, now time.Time) bool 
 }
 
 // Compute returns the release set of obj in g, with the definitions of r.
-// The rule, for every party other than the originator, who is always
+// obj.Originator must be a party code, as [ObjectOf] checks. The rule, for every party other than the originator, who is always
 // allowed, and the group's members, who are the only others ever allowed:
 //
 //   - Each marking allows a set of parties, and the object is released to
@@ -160,7 +161,8 @@ func (rs ReleaseSet) Allows(party string, members []string, now time.Time) bool 
 //
 // Adding a marking to an object never releases it to more parties, with
 // one exception: the first object-level releasability marking with a
-// rel_to names the recipients of a TLP:RED object.
+// rel_to names the recipients of a TLP:RED object. (It may also allow
+// further sharing, which only a releasability marking grants.)
 func Compute(obj Object, g Group, r *Registry) ReleaseSet {
 	var e eval
 	e.run(obj, g, r)
@@ -170,7 +172,10 @@ func Compute(obj Object, g Group, r *Registry) ReleaseSet {
 // Decision explains a release decision, for the record of denied
 // attempts and for tests.
 type Decision struct {
-	Allow  bool
+	Allow bool
+	// Reason says which rule decided. It is for the node's own records
+	// and users: never show it to the party denied, for whom a denied
+	// read must look exactly like absent data (DESIGN.md §7).
 	Reason string
 }
 
