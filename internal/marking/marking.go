@@ -334,6 +334,10 @@ func parseReleasability(raw json.RawMessage) (*Releasability, error) {
 			if err = strictUnmarshal(v, &s); err == nil {
 				r.Expires, err = stix.ParseTimestamp(s)
 			}
+			if err == nil && r.Expires.IsZero() {
+				// The zero time means "never" in Releasability.
+				err = errors.New("0001-01-01T00:00:00Z would read as never expiring")
+			}
 		default:
 			err = errors.New("unknown property of the releasability extension")
 		}

@@ -156,6 +156,7 @@ var invalidDefinitionTests = []struct {
 	{"further_sharing null", relJSON(relUSA, `"rel_to":["USA"],"originator":"MEX","further_sharing":null`), "null"},
 	{"expires not a timestamp", relJSON(relUSA, `"rel_to":["USA"],"originator":"MEX","expires":"2026-02-01"`), "expires"},
 	{"expires with an offset", relJSON(relUSA, `"rel_to":["USA"],"originator":"MEX","expires":"2026-02-01T00:00:00+01:00"`), "expires"},
+	{"expires at the zero time", relJSON(relUSA, `"rel_to":["USA"],"originator":"MEX","expires":"0001-01-01T00:00:00.000Z"`), "never expiring"},
 	{"unknown property", relJSON(relUSA, `"rel_to":["USA"],"originator":"MEX","rel_to_orgs":["SEMAR"]`), "unknown property"},
 	{
 		"wrong extension_type",
