@@ -37,6 +37,9 @@ type Store interface {
 	// id or the alias is already used as the id or alias of a collection,
 	// so that Collection(idOrAlias) is never ambiguous.
 	CreateCollection(ctx context.Context, c Collection) error
+	// SetMembers replaces the member parties of a collection;
+	// ErrNotFound when there is no such collection.
+	SetMembers(ctx context.Context, idOrAlias string, members []string) error
 	// Collections returns every collection, ordered by creation time.
 	Collections(ctx context.Context) ([]Collection, error)
 	// Collection returns the collection whose id or alias is idOrAlias.
@@ -105,6 +108,11 @@ type Collection struct {
 	// crosses a border.
 	Internal bool
 	Created  time.Time
+	// Members are the party codes of the working group's members.
+	Members []string
+	// DefaultMarking is the marking-definition id applied to objects
+	// posted without markings ("" means TLP:AMBER).
+	DefaultMarking string
 }
 
 // NewObject is one STIX object version to add, already validated.
@@ -121,6 +129,22 @@ type NewObject struct {
 	VersionKey string
 	Hash       [32]byte // SHA-256 of the object's canonical (RFC 8785) bytes
 	Raw        []byte   // the object exactly as received
+	// Release says to which parties this version may go; see Release. The
+	// zero value releases to nobody but the node's own users.
+	Release Release
+}
+
+// Release is the stored form of a release decision (marking.ReleaseSet):
+// a version is released to party p when p is Originator, or when p is a
+// member of the group, Expires is zero or later than now, and AllMembers is
+// set or Parties holds p. Membership is checked by the caller; the store
+// evaluates the rest inside its query, before Limit, so that pages are
+// full and nothing unreleased is ever read out.
+type Release struct {
+	Originator string
+	AllMembers bool
+	Parties    []string // party codes, upper case
+	Expires    time.Time
 }
 
 // Outcome says what AddObjects did with one object.
@@ -193,6 +217,14 @@ type Query struct {
 	MaxBytes int
 	// NoContent leaves Object.Raw nil (manifests and version lists).
 	NoContent bool
+	// ReleasedTo, when set, keeps only versions released to this party (a
+	// partner reading through federation or TAXII), at time Now (zero:
+	// the current time). Empty for the node's own users, who see every
+	// version the node holds. Version selection (first, last) happens
+	// before this filter: a partner never sees an older version as the
+	// newest.
+	ReleasedTo string
+	Now        time.Time
 }
 
 // Page is one page of query results.

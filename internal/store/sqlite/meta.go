@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/puente-project/puente/internal/store"
@@ -35,8 +37,8 @@ func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
 			return fmt.Errorf("collection %q: %w", c.ID, store.ErrExists)
 		}
 		_, err = t.tx.ExecContext(ctx,
-			"INSERT INTO collections (id, alias, title, description, internal, created_us) VALUES (?, ?, ?, ?, ?, ?)",
-			c.ID, nullIfEmpty(c.Alias), c.Title, c.Description, boolInt(c.Internal), micros(c.Created))
+			"INSERT INTO collections (id, alias, title, description, internal, created_us, members, default_marking) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			c.ID, nullIfEmpty(c.Alias), c.Title, c.Description, boolInt(c.Internal), micros(c.Created), partySet(c.Members), c.DefaultMarking)
 		if err != nil {
 			return fmt.Errorf("sqlite: create collection: %w", err)
 		}
@@ -51,16 +53,52 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-const collectionColumns = "id, coalesce(alias, ''), title, description, internal, created_us"
+const collectionColumns = "id, coalesce(alias, ''), title, description, internal, created_us, members, default_marking"
 
 func scanCollection(r rowScanner) (store.Collection, error) {
 	var c store.Collection
 	var created int64
-	if err := r.Scan(&c.ID, &c.Alias, &c.Title, &c.Description, &c.Internal, &created); err != nil {
+	var members string
+	if err := r.Scan(&c.ID, &c.Alias, &c.Title, &c.Description, &c.Internal, &created, &members, &c.DefaultMarking); err != nil {
 		return store.Collection{}, err
 	}
 	c.Created = fromMicros(created)
+	c.Members = parties(members)
 	return c, nil
+}
+
+// partySet encodes party codes as ",MEX,USA," (sorted, unique), so that
+// membership is instr(set, ',' || p || ',') in SQL. Party codes never hold
+// commas (they are ISO 3166-1 alpha-3 codes).
+func partySet(ps []string) string {
+	if len(ps) == 0 {
+		return ""
+	}
+	s := slices.Clone(ps)
+	slices.Sort(s)
+	s = slices.Compact(s)
+	return "," + strings.Join(s, ",") + ","
+}
+
+// parties decodes a partySet.
+func parties(set string) []string {
+	set = strings.Trim(set, ",")
+	if set == "" {
+		return nil
+	}
+	return strings.Split(set, ",")
+}
+
+// SetMembers implements store.Store.
+func (db *DB) SetMembers(ctx context.Context, idOrAlias string, members []string) error {
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		res, err := t.tx.ExecContext(ctx, "UPDATE collections SET members = ? WHERE id = ? OR alias = ?",
+			partySet(members), idOrAlias, idOrAlias)
+		if err != nil {
+			return fmt.Errorf("sqlite: set members: %w", err)
+		}
+		return mustAffect(res, "collection "+idOrAlias)
+	})
 }
 
 // Collections implements store.Store.

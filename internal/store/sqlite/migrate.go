@@ -96,6 +96,17 @@ CREATE TABLE tokens (
 	revoked    INTEGER NOT NULL
 );
 `,
+	// Working-group members and default marking; each version's release
+	// (store.Release). The defaults release older rows to nobody but the
+	// node's own users.
+	`
+ALTER TABLE collections ADD COLUMN members TEXT NOT NULL DEFAULT '';          -- ",MEX,USA,"
+ALTER TABLE collections ADD COLUMN default_marking TEXT NOT NULL DEFAULT '';
+ALTER TABLE objects ADD COLUMN originator TEXT NOT NULL DEFAULT '';
+ALTER TABLE objects ADD COLUMN release_all INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN release_parties TEXT NOT NULL DEFAULT '';      -- ",USA,CAN,"
+ALTER TABLE objects ADD COLUMN release_expires_us INTEGER NOT NULL DEFAULT 0; -- 0: never
+`,
 }
 
 // migrate brings the schema of db up to len(steps), one transaction per

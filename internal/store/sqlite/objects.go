@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/puente-project/puente/internal/stix"
 	"github.com/puente-project/puente/internal/store"
@@ -82,7 +83,8 @@ func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.
 		res, err := t.stmt(ctx, stInsertObject).ExecContext(ctx,
 			pk, added, o.ID, o.Type, o.SpecVersion, version, key,
 			pk, o.ID, key, pk, o.ID, key,
-			o.Hash[:], o.Raw)
+			o.Hash[:], o.Raw,
+			o.Release.Originator, boolInt(o.Release.AllMembers), partySet(o.Release.Parties), expiresMicros(o.Release.Expires))
 		if err != nil {
 			return fmt.Errorf("sqlite: insert %s: %w", o.ID, err)
 		}
@@ -233,6 +235,17 @@ func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, typ
 	args = in(b, "o.object_id", q.IDs, args)
 	args = in(b, "o.type", types, args)
 	args = in(b, "o.spec_version", q.SpecVersions, args)
+	if q.ReleasedTo != "" {
+		// store.Release, evaluated in the query so that Limit counts only
+		// released versions. Membership was checked by the caller.
+		now := q.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		b.WriteString(" AND (o.originator = ? OR ((o.release_expires_us = 0 OR o.release_expires_us > ?)" +
+			" AND (o.release_all = 1 OR instr(o.release_parties, ?) > 0)))")
+		args = append(args, q.ReleasedTo, micros(now), ","+q.ReleasedTo+",")
+	}
 
 	m := q.Versions
 	if m.IsZero() {
@@ -279,6 +292,15 @@ func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, typ
 		b.WriteString(" AND (" + strings.Join(terms, " OR ") + ")")
 	}
 	return args
+}
+
+// expiresMicros stores an expiry: 0 for never, else microseconds, rounded
+// down so that a version never stays released past its expiry.
+func expiresMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return max(micros(t.Truncate(time.Microsecond)), 1)
 }
 
 // in appends " AND col IN (?, …)" for vals to b, and vals to args.

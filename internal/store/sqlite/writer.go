@@ -265,11 +265,12 @@ var stmtSQL = [numStmts]string{
 	// temporary table. Plain ? parameters: numbered ones cost the driver a
 	// name lookup each.)
 	stInsertObject: `
-INSERT INTO objects (collection, date_added_us, object_id, type, spec_version, version, version_key, is_first, is_last, hash, raw)
+INSERT INTO objects (collection, date_added_us, object_id, type, spec_version, version, version_key, is_first, is_last, hash, raw,
+	originator, release_all, release_parties, release_expires_us)
 VALUES (?, ?, ?, ?, ?, ?, ?,
 	NOT EXISTS (SELECT 1 FROM objects WHERE collection = ? AND object_id = ? AND version_key < ?),
 	NOT EXISTS (SELECT 1 FROM objects WHERE collection = ? AND object_id = ? AND version_key > ?),
-	?, ?)
+	?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING`,
 	stVersion:              "SELECT hash, version, date_added_us FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?",
 	stVersionlessDuplicate: "SELECT version, date_added_us FROM objects WHERE collection = ? AND object_id = ? AND hash = ? LIMIT 1",

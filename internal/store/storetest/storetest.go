@@ -17,12 +17,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/puente-project/puente/internal/marking"
 	"github.com/puente-project/puente/internal/stix"
 	"github.com/puente-project/puente/internal/store"
 )
@@ -45,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DateAddedAfterDelete", testDateAddedAfterDelete},
 		{"Paging", testPaging},
 		{"PagingMaxBytes", testPagingMaxBytes},
+		{"Release", testRelease},
+		{"Members", testMembers},
 		{"QueryCases", testQueryCases},
 		{"QueryCombinations", testQueryCombinations},
 		{"QueryErrors", testQueryErrors},
@@ -1216,5 +1220,157 @@ func testTokens(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	if err := s.RevokeToken(ctx, "tok9"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("RevokeToken(tok9) = %v, want %v", err, store.ErrNotFound)
+	}
+}
+
+// testRelease checks that Query.ReleasedTo keeps exactly the versions whose
+// store.Release allows the party, judged by marking.ReleaseSet.Allows (the
+// one release rule), before Limit, for every page size and version
+// selection. Membership is the caller's check: every party asked about is
+// made a member here.
+func testRelease(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	coll := newCollection(t, s, 1)
+	parties := []string{"MEX", "USA", "CAN", "GTM"}
+	now := t0.Add(time.Hour)
+	rng := rand.New(rand.NewPCG(7, 11))
+	type version struct {
+		id, key string
+		added   time.Time
+		rel     store.Release
+	}
+	var all []version
+	for round := range 4 {
+		var b []store.NewObject
+		for i := range 40 {
+			if rng.IntN(3) == 0 && round > 0 {
+				continue
+			}
+			o := obj("indicator", i, "2.1", ts(round*10+i%7), fmt.Sprint(round))
+			rel := store.Release{Originator: "MEX", AllMembers: rng.IntN(4) == 0}
+			for _, p := range parties[1:] {
+				if rng.IntN(2) == 0 {
+					rel.Parties = append(rel.Parties, p)
+				}
+			}
+			slices.Sort(rel.Parties) // the canonical form of marking.ReleaseSet
+			switch rng.IntN(4) {
+			case 0:
+				rel.Expires = now.Add(-time.Minute)
+			case 1:
+				rel.Expires = now.Add(time.Minute)
+			}
+			o.Release = rel
+			b = append(b, o)
+		}
+		res := add(t, s, coll, b, outcomesFor(b)...)
+		for i, r := range res {
+			if r.Outcome == store.Added {
+				all = append(all, version{id: b[i].ID, key: b[i].VersionKey, added: r.DateAdded, rel: b[i].Release})
+			}
+		}
+	}
+	allows := func(rel store.Release, p string) bool {
+		rs := marking.ReleaseSet{Originator: rel.Originator, AllMembers: rel.AllMembers, Parties: rel.Parties, Expires: rel.Expires}
+		return rs.Allows(p, parties, now)
+	}
+	for _, p := range parties {
+		for _, vm := range []store.VersionMatch{{}, {All: true}, {First: true}} {
+			// The model: version selection over every version, then release.
+			newest, oldest := map[string]string{}, map[string]string{}
+			for _, v := range all {
+				if k, ok := newest[v.id]; !ok || v.key > k {
+					newest[v.id] = v.key
+				}
+				if k, ok := oldest[v.id]; !ok || v.key < k {
+					oldest[v.id] = v.key
+				}
+			}
+			var want []string
+			for _, v := range all {
+				selected := vm.All || (vm.First && oldest[v.id] == v.key) || (vm.IsZero() && newest[v.id] == v.key)
+				if selected && allows(v.rel, p) {
+					want = append(want, v.id+"@"+v.key)
+				}
+			}
+			for _, limit := range []int{1, 3, 1000} {
+				t.Run(fmt.Sprintf("%s/%+v/limit=%d", p, vm, limit), func(t *testing.T) {
+					var got []string
+					q := store.Query{CollectionID: coll, Versions: vm, Limit: limit, ReleasedTo: p, Now: now}
+					for pages := 0; ; pages++ {
+						if pages > len(all)+1 {
+							t.Fatal("paging does not end")
+						}
+						pg, err := s.Objects(t.Context(), q)
+						if err != nil {
+							t.Fatalf("Objects(%+v) = %v", q, err)
+						}
+						if pg.More && len(pg.Objects) != limit {
+							t.Fatalf("page of %d with More, limit %d: filtering happened after the limit", len(pg.Objects), limit)
+						}
+						for _, o := range pg.Objects {
+							got = append(got, o.ID+"@"+o.VersionKey)
+						}
+						if !pg.More {
+							break
+						}
+						q.AddedAfter = pg.Objects[len(pg.Objects)-1].DateAdded
+					}
+					if !slices.Equal(got, want) {
+						t.Errorf("released to %s: got %d versions, want %d\ngot  %v\nwant %v", p, len(got), len(want), got, want)
+					}
+				})
+			}
+		}
+	}
+}
+
+// outcomesFor expects every object of b added, except repeats of an
+// (id, version) earlier in b, which are duplicates or conflicts.
+func outcomesFor(b []store.NewObject) []store.Outcome {
+	seen := map[string][32]byte{}
+	var out []store.Outcome
+	for _, o := range b {
+		k := o.ID + "@" + o.VersionKey
+		h, ok := seen[k]
+		switch {
+		case !ok:
+			out = append(out, store.Added)
+			seen[k] = o.Hash
+		case h == o.Hash:
+			out = append(out, store.Duplicate)
+		default:
+			out = append(out, store.Conflict)
+		}
+	}
+	return out
+}
+
+func testMembers(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := open(t)
+	c := store.Collection{ID: uuid(3000), Alias: "fentanyl", Title: "fentanyl", Created: t0,
+		Members: []string{"USA", "MEX", "USA"}, DefaultMarking: "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"}
+	if err := s.CreateCollection(ctx, c); err != nil {
+		t.Fatalf("CreateCollection = %v", err)
+	}
+	got, err := s.Collection(ctx, "fentanyl")
+	if err != nil || !slices.Equal(got.Members, []string{"MEX", "USA"}) || got.DefaultMarking != c.DefaultMarking {
+		t.Fatalf("Collection = %+v, %v; want members [MEX USA] and the default marking", got, err)
+	}
+	if err := s.SetMembers(ctx, c.ID, []string{"CAN", "MEX", "USA"}); err != nil {
+		t.Fatalf("SetMembers = %v", err)
+	}
+	if got, _ := s.Collection(ctx, c.ID); !slices.Equal(got.Members, []string{"CAN", "MEX", "USA"}) {
+		t.Errorf("after SetMembers: members %v, want [CAN MEX USA]", got.Members)
+	}
+	if err := s.SetMembers(ctx, "fentanyl", nil); err != nil {
+		t.Fatalf("SetMembers(nil) = %v", err)
+	}
+	if got, _ := s.Collection(ctx, c.ID); len(got.Members) != 0 {
+		t.Errorf("after SetMembers(nil): members %v, want none", got.Members)
+	}
+	if err := s.SetMembers(ctx, "nosuch", []string{"MEX"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetMembers(nosuch) = %v, want %v", err, store.ErrNotFound)
 	}
 }
