@@ -163,7 +163,7 @@ func loadScenario(ctx context.Context, st store.Store, party string) ([]loadedGr
 	}
 	names := []string{}
 	for _, g := range scenario.Groups() {
-		_, err := node.CreateGroup(ctx, st, g.Name, g.Description)
+		_, err := node.CreateGroup(ctx, st, party, node.Group{Name: g.Name, Description: g.Description, Members: g.Members})
 		if err != nil && !errors.Is(err, store.ErrExists) {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/puente-project/puente/internal/node"
@@ -12,32 +13,36 @@ import (
 )
 
 const groupUsage = `Usage:
-  puente group create --dir DIR --name NAME [--description TEXT]
+  puente group create --dir DIR --name NAME [--members CODES] [--default-marking LEVEL] [--description TEXT]
   puente group list --dir DIR
 
 Create and list working groups. On a node, each working group is a TAXII
 collection. Run 'puente group create -h' for details.
 
 Examples:
-  puente group create --dir ./mex --name fentanyl
+  puente group create --dir ./mex --name fentanyl --members MEX,USA
   puente group list --dir ./mex
 `
 
 const groupCreateUsage = `Usage:
-  puente group create --dir DIR --name NAME [--description TEXT]
+  puente group create --dir DIR --name NAME [--members CODES] [--default-marking LEVEL] [--description TEXT]
 
 Create a working group on the node in DIR: a TAXII collection whose alias
 and title are NAME. Prints the collection's id on standard output.
 
 Flags:
-  --dir DIR              node directory (default: $PUENTE_DIR)
-  --name NAME            group name: a-z, 0-9 and '-', like precursor-chemicals
-  --description TEXT     what the group is for
+  --dir DIR                 node directory (default: $PUENTE_DIR)
+  --name NAME               group name: a-z, 0-9 and '-', like precursor-chemicals
+  --members CODES           member parties, comma-separated, like MEX,USA;
+                            your own party is always a member
+  --default-marking LEVEL   TLP level of objects shared without markings:
+                            clear, green, amber (default), amber+strict or red
+  --description TEXT        what the group is for
 
 Examples:
-  puente group create --dir ./mex --name fentanyl
-  ID=$(puente group create --dir ./mex --name money-laundering \
-      --description "Financial flows of criminal organizations")
+  puente group create --dir ./mex --name fentanyl --members MEX,USA
+  ID=$(puente group create --dir ./mex --name money-laundering --members USA \
+      --default-marking green --description "Financial flows of criminal organizations")
 `
 
 const groupListUsage = `Usage:
@@ -66,6 +71,8 @@ func runGroupCreate(ctx context.Context, e *env, args []string) (err error) {
 	dirFlag := fs.String("dir", "", "")
 	name := fs.String("name", "", "")
 	description := fs.String("description", "", "")
+	members := fs.String("members", "", "")
+	defMarking := fs.String("default-marking", "", "")
 	if help, err := parseCommand(e, fs, args, cmd, groupCreateUsage); help || err != nil {
 		return err
 	}
@@ -79,12 +86,17 @@ func runGroupCreate(ctx context.Context, e *env, args []string) (err error) {
 	if err := node.CheckGroupName(*name); err != nil {
 		return usageError(cmd, "%v", err)
 	}
-	st, _, err := e.openStore(ctx, dir)
+	var memberList []string
+	if *members != "" {
+		memberList = strings.Split(*members, ",")
+	}
+	st, cfg, err := e.openStore(ctx, dir)
 	if err != nil {
 		return err
 	}
 	defer closeStore(st, &err)
-	c, err := node.CreateGroup(ctx, st, *name, *description)
+	c, err := node.CreateGroup(ctx, st, cfg.Party, node.Group{Name: *name, Description: *description,
+		Members: memberList, DefaultMarking: *defMarking})
 	if errors.Is(err, store.ErrExists) {
 		return withHint(fmt.Errorf("a group or collection named %s already exists", *name),
 			fmt.Sprintf("see the groups with 'puente group list --dir %s'", quote(dir)))
@@ -93,7 +105,7 @@ func runGroupCreate(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	fmt.Fprintln(e.stdout, c.ID)
-	fmt.Fprintf(e.stderr, "puente: created group %s\n", c.Alias)
+	fmt.Fprintf(e.stderr, "puente: created group %s with members %s\n", c.Alias, strings.Join(c.Members, ", "))
 	return nil
 }
 
@@ -118,13 +130,13 @@ func runGroupList(ctx context.Context, e *env, args []string) (err error) {
 		return fmt.Errorf("list groups: %w", err)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tID\tKIND\tCREATED\tTITLE")
+	fmt.Fprintln(tw, "NAME\tID\tKIND\tMEMBERS\tCREATED\tTITLE")
 	for _, c := range cs {
 		kind := "group"
 		if c.Internal {
 			kind = "internal"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Alias, c.ID, kind, formatTime(c.Created), c.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Alias, c.ID, kind, strings.Join(c.Members, ","), formatTime(c.Created), c.Title)
 	}
 	return tw.Flush()
 }

@@ -3,8 +3,11 @@ package node
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/puente-project/puente/internal/marking"
 	"github.com/puente-project/puente/internal/store"
 )
 
@@ -28,22 +31,62 @@ func CheckGroupName(name string) error {
 	return nil
 }
 
-// CreateGroup creates the TAXII collection of a new working group: a
-// random id, alias and title name. It returns an error wrapping
-// store.ErrExists when the name is taken.
-func CreateGroup(ctx context.Context, st store.Store, name, description string) (store.Collection, error) {
-	if err := CheckGroupName(name); err != nil {
+// Group describes a new working group.
+type Group struct {
+	Name        string
+	Description string
+	// Members are the member parties; the node's own party is always one.
+	Members []string
+	// DefaultMarking names the TLP level objects without markings get:
+	// clear, green, amber (the default), amber+strict or red.
+	DefaultMarking string
+}
+
+// defaultMarkings maps the names CreateGroup accepts to TLP 2.0 ids.
+var defaultMarkings = map[string]string{
+	"clear":        marking.TLPClear,
+	"green":        marking.TLPGreen,
+	"amber":        marking.TLPAmber,
+	"amber+strict": marking.TLPAmberStrict,
+	"red":          marking.TLPRed,
+}
+
+// CreateGroup creates the TAXII collection of a new working group of party:
+// a random id, alias and title the group's name. It returns an error
+// wrapping store.ErrExists when the name is taken.
+func CreateGroup(ctx context.Context, st store.Store, party string, g Group) (store.Collection, error) {
+	if err := CheckGroupName(g.Name); err != nil {
 		return store.Collection{}, err
 	}
+	members := []string{party}
+	for _, m := range g.Members {
+		if err := CheckParty(m); err != nil {
+			return store.Collection{}, fmt.Errorf("group %s: member: %w", g.Name, err)
+		}
+		if !slices.Contains(members, m) {
+			members = append(members, m)
+		}
+	}
+	slices.Sort(members)
+	def := strings.ToLower(g.DefaultMarking)
+	if def == "" {
+		def = "amber"
+	}
+	id, ok := defaultMarkings[def]
+	if !ok {
+		return store.Collection{}, fmt.Errorf("group %s: default marking %q: want clear, green, amber, amber+strict or red", g.Name, g.DefaultMarking)
+	}
 	c := store.Collection{
-		ID:          newUUID(),
-		Alias:       name,
-		Title:       name,
-		Description: description,
-		Created:     time.Now(),
+		ID:             newUUID(),
+		Alias:          g.Name,
+		Title:          g.Name,
+		Description:    g.Description,
+		Created:        time.Now(),
+		Members:        members,
+		DefaultMarking: id,
 	}
 	if err := st.CreateCollection(ctx, c); err != nil {
-		return store.Collection{}, fmt.Errorf("create group %s: %w", name, err)
+		return store.Collection{}, fmt.Errorf("create group %s: %w", g.Name, err)
 	}
 	return c, nil
 }

@@ -2,9 +2,11 @@ package node
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/puente-project/puente/internal/marking"
 	"github.com/puente-project/puente/internal/store"
 )
 
@@ -29,20 +31,34 @@ func TestCreateGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	c, err := CreateGroup(t.Context(), st, "fentanyl", "Fentanyl working group")
+	c, err := CreateGroup(t.Context(), st, "MEX", Group{Name: "fentanyl", Description: "Fentanyl working group", Members: []string{"USA"}, DefaultMarking: "green"})
 	if err != nil {
 		t.Fatalf("CreateGroup: %v", err)
 	}
 	got, err := st.Collection(t.Context(), "fentanyl")
-	if err != nil || got.ID != c.ID || got.Title != "fentanyl" || got.Description != "Fentanyl working group" || got.Internal {
+	if err != nil || got.ID != c.ID || got.Title != "fentanyl" || got.Description != "Fentanyl working group" || got.Internal ||
+		!slices.Equal(got.Members, []string{"MEX", "USA"}) || got.DefaultMarking != marking.TLPGreen {
 		t.Errorf("Collection(fentanyl) = %+v, %v; want %+v", got, err, c)
 	}
 	for _, name := range []string{"fentanyl", "internal"} {
-		if _, err := CreateGroup(t.Context(), st, name, ""); !errors.Is(err, store.ErrExists) {
+		if _, err := CreateGroup(t.Context(), st, "MEX", Group{Name: name}); !errors.Is(err, store.ErrExists) {
 			t.Errorf("CreateGroup(%s) again: error = %v, want ErrExists", name, err)
 		}
 	}
-	if _, err := CreateGroup(t.Context(), st, "Bad Name", ""); err == nil {
-		t.Errorf("CreateGroup(Bad Name) succeeded")
+	for _, g := range []Group{
+		{Name: "Bad Name"},
+		{Name: "ok", Members: []string{"usa"}},
+		{Name: "ok", Members: []string{"XXX"}},
+		{Name: "ok", DefaultMarking: "purple"},
+	} {
+		if _, err := CreateGroup(t.Context(), st, "MEX", g); err == nil {
+			t.Errorf("CreateGroup(%+v) succeeded", g)
+		}
+	}
+	// Without a default marking, the group's is TLP:AMBER; the node's
+	// own party is always a member.
+	c, err = CreateGroup(t.Context(), st, "MEX", Group{Name: "precursors"})
+	if err != nil || c.DefaultMarking != marking.TLPAmber || !slices.Equal(c.Members, []string{"MEX"}) {
+		t.Errorf("CreateGroup(precursors) = %+v, %v; want AMBER and members [MEX]", c, err)
 	}
 }

@@ -287,6 +287,7 @@ func ensureInternal(ctx context.Context, st store.Store, party string, now time.
 		Description: "Party-internal collection: its content never leaves " + party + ".",
 		Internal:    true,
 		Created:     now,
+		Members:     []string{party},
 	}
 	if err := st.CreateCollection(ctx, c); err != nil {
 		return store.Collection{}, fmt.Errorf("create internal collection: %w", err)
