@@ -220,9 +220,9 @@ type Query struct {
 	// ReleasedTo, when set, keeps only versions released to this party (a
 	// partner reading through federation or TAXII), at time Now (zero:
 	// the current time). Empty for the node's own users, who see every
-	// version the node holds. Version selection (first, last) happens
-	// before this filter: a partner never sees an older version as the
-	// newest.
+	// version the node holds. Version selection (first, last) is among the
+	// versions released to the party: a version withheld from it looks
+	// exactly absent, so its newest version is the newest released to it.
 	ReleasedTo string
 	Now        time.Time
 }

@@ -10,10 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/puente-project/puente/internal/auth"
+	"github.com/puente-project/puente/internal/marking"
 	"github.com/puente-project/puente/internal/stix"
 	"github.com/puente-project/puente/internal/store"
 )
@@ -156,6 +158,7 @@ func (s *Server) page(ctx context.Context, endpoint string, c store.Collection, 
 		return store.Page{}, "", nil
 	}
 	q.CollectionID = c.ID
+	q.ReleasedTo = s.releasedTo(p)
 	q.AddedAfter = f.addedAfter
 	q.Limit = f.limit
 	if !q.NoContent {
@@ -274,10 +277,11 @@ func (s *Server) manifest(w http.ResponseWriter, r *http.Request, p auth.Princip
 	return nil
 }
 
-// objectExists reports whether the collection holds any version of id.
-func (s *Server) objectExists(ctx context.Context, c store.Collection, id string) (bool, error) {
+// objectExists reports whether the collection holds a version of id that
+// p may see: an object released to nobody in p's party looks absent.
+func (s *Server) objectExists(ctx context.Context, c store.Collection, p auth.Principal, id string) (bool, error) {
 	pg, err := s.st.Objects(ctx, store.Query{CollectionID: c.ID, IDs: []string{id},
-		Versions: store.VersionMatch{All: true}, Limit: 1, NoContent: true})
+		Versions: store.VersionMatch{All: true}, Limit: 1, NoContent: true, ReleasedTo: s.releasedTo(p)})
 	if err != nil {
 		return false, fmt.Errorf("look up object: %w", err)
 	}
@@ -297,11 +301,11 @@ func objectID(r *http.Request) (string, error) {
 // emptyOr404 turns an empty answer about one object into 404 when the
 // object does not exist at all, so that a deleted or never-added object is
 // not found while filters that exclude every version give {}.
-func (s *Server) emptyOr404(ctx context.Context, c store.Collection, id string, pg store.Page, f filter) error {
+func (s *Server) emptyOr404(ctx context.Context, c store.Collection, p auth.Principal, id string, pg store.Page, f filter) error {
 	if len(pg.Objects) > 0 || pg.More || f.next != "" || !f.addedAfter.IsZero() {
 		return nil
 	}
-	ok, err := s.objectExists(ctx, c, id)
+	ok, err := s.objectExists(ctx, c, p, id)
 	if err != nil {
 		return err
 	}
@@ -326,7 +330,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if err != nil {
 		return err
 	}
-	if err := s.emptyOr404(ctx, c, id, pg, f); err != nil {
+	if err := s.emptyOr404(ctx, c, p, id, pg, f); err != nil {
 		return err
 	}
 	s.writeEnvelope(w, pg, next)
@@ -349,7 +353,7 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request, p auth.Princip
 	if err != nil {
 		return err
 	}
-	if err := s.emptyOr404(ctx, c, id, pg, f); err != nil {
+	if err := s.emptyOr404(ctx, c, p, id, pg, f); err != nil {
 		return err
 	}
 	var out struct {
@@ -478,6 +482,7 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 	st := store.Status{ID: newUUID(), Owner: owner(p), CollectionID: c.ID, Status: "complete",
 		RequestTimestamp: requested}
 	objs := make([]store.NewObject, 0, len(raws))
+	parsed := make([]*stix.Object, 0, len(raws))
 	for _, raw := range raws {
 		o, err := stix.Parse(raw)
 		if err != nil {
@@ -485,8 +490,23 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 			st.Failures = append(st.Failures, store.StatusDetail{ID: truncate(id), Version: truncate(version), Message: truncate(err.Error())})
 			continue
 		}
+		parsed = append(parsed, o)
+	}
+	reg, err := s.markings(ctx, parsed)
+	if err != nil {
+		return err
+	}
+	group := marking.Group{Members: c.Members, DefaultMarking: c.DefaultMarking, Internal: c.Internal}
+	for _, o := range parsed {
+		mo, err := marking.ObjectOf(o.Raw, s.cfg.Party)
+		if err != nil {
+			st.Failures = append(st.Failures, store.StatusDetail{ID: o.ID, Version: o.Version, Message: truncate(err.Error())})
+			continue
+		}
+		rs := marking.Compute(mo, group, reg)
 		objs = append(objs, store.NewObject{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
-			Version: o.Version, VersionKey: o.VersionKey, Hash: o.Hash, Raw: o.Raw})
+			Version: o.Version, VersionKey: o.VersionKey, Hash: o.Hash, Raw: o.Raw,
+			Release: store.Release{Originator: rs.Originator, AllMembers: rs.AllMembers, Parties: rs.Parties, Expires: rs.Expires}})
 	}
 	if len(objs) > 0 {
 		results, err := s.st.AddObjects(ctx, c.ID, objs)
@@ -515,6 +535,44 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 		slog.Int("successes", len(st.Successes)), slog.Int("failures", len(st.Failures)))
 	s.writeJSON(w, r, http.StatusAccepted, toStatusResource(st))
 	return nil
+}
+
+// markings returns a registry that knows the marking definitions objs
+// refer to: the TLP 2.0 ones, those in objs themselves, and those stored
+// in any collection of the node. A definition found nowhere stays unknown,
+// which releases the objects that use it to nobody but their originator.
+func (s *Server) markings(ctx context.Context, objs []*stix.Object) (*marking.Registry, error) {
+	reg := marking.NewRegistry()
+	for _, o := range objs {
+		if o.Type == "marking-definition" {
+			reg.Add(o.Raw) // an unparseable definition stays unknown: deny by default
+		}
+	}
+	var missing []string
+	for _, o := range objs {
+		for _, ref := range o.MarkingRefs {
+			if _, ok := reg.Definition(ref); !ok && !slices.Contains(missing, ref) {
+				missing = append(missing, ref)
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return reg, nil
+	}
+	colls, err := s.st.Collections(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find marking definitions: %w", err)
+	}
+	for _, c := range colls {
+		pg, err := s.st.Objects(ctx, store.Query{CollectionID: c.ID, IDs: missing, Types: []string{"marking-definition"}, Limit: len(missing)})
+		if err != nil {
+			return nil, fmt.Errorf("find marking definitions: %w", err)
+		}
+		for _, d := range pg.Objects {
+			reg.Add(d.Raw)
+		}
+	}
+	return reg, nil
 }
 
 func errUnprocessable(desc string) *Error {

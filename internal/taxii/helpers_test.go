@@ -30,6 +30,8 @@ var principals = map[string]auth.Principal{
 	"lena":   {Name: "lena", Party: "MEX", Roles: []string{"liaison"}},
 	"audrey": {Name: "audrey", Party: "MEX", Roles: []string{"auditor"}},
 	"USA":    {Name: "USA", Party: "USA"},
+	"CAN":    {Name: "CAN", Party: "CAN"},
+	"GTM":    {Name: "GTM", Party: "GTM"},
 }
 
 // authenticate stands in for the node's authenticator: it knows the test
@@ -77,8 +79,8 @@ func newEnvTB(t testing.TB, cfg taxii.Config, shared bool) *env {
 	t.Cleanup(func() { st.Close() })
 	e := &env{st: st, coll: "6f1f5a6e-3c1d-4b8e-9d2a-0c4b5e6f7a81", internal: "0b9c7d5e-1f2a-4c3b-8d4e-5f6a7b8c9d0e"}
 	colls := []store.Collection{
-		{ID: e.internal, Alias: "internal", Title: "MEX internal", Internal: true, Created: time.Now()},
-		{ID: e.coll, Alias: "fentanyl", Title: "Fentanyl working group", Created: time.Now()},
+		{ID: e.internal, Alias: "internal", Title: "MEX internal", Internal: true, Created: time.Now(), Members: []string{"MEX"}},
+		{ID: e.coll, Alias: "fentanyl", Title: "Fentanyl working group", Created: time.Now(), Members: []string{"MEX", "USA"}},
 	}
 	if !shared {
 		colls = colls[:1]

@@ -23,16 +23,13 @@ var (
 )
 
 // rights decides a principal's rights on a collection. Every local user may
-// read; analysts, liaisons and admins may write. Principals of another party
-// never write (G2) and never see the party-internal collection.
-//
-// Working-group membership and marking-based release refine this in the
-// marking package; until then every collection other than the internal one
-// is shared with every principal this node authenticates.
+// read; analysts, liaisons and admins may write. A principal of another
+// party reads only the working groups its party is a member of, never the
+// party-internal collection, and never writes (G2). What it reads in a
+// group is then filtered object by object (see releasedTo).
 func (s *Server) rights(p auth.Principal, c store.Collection) Rights {
-	local := p.Party == s.cfg.Party
-	if !local {
-		return Rights{Read: !c.Internal}
+	if !s.local(p) {
+		return Rights{Read: !c.Internal && slices.Contains(c.Members, p.Party)}
 	}
 	var rt Rights
 	rt.Read = true
@@ -41,6 +38,18 @@ func (s *Server) rights(p auth.Principal, c store.Collection) Rights {
 		rt.Delete = rt.Delete || slices.Contains(deleterRoles, r)
 	}
 	return rt
+}
+
+// local reports whether p is of the node's own party.
+func (s *Server) local(p auth.Principal) bool { return p.Party == s.cfg.Party }
+
+// releasedTo is the party a query for p must be filtered for (G1): the
+// partner's party, or "" for the node's own users, who see all it holds.
+func (s *Server) releasedTo(p auth.Principal) string {
+	if s.local(p) {
+		return ""
+	}
+	return p.Party
 }
 
 // visible reports whether p may know that c exists.

@@ -238,13 +238,8 @@ func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, typ
 	if q.ReleasedTo != "" {
 		// store.Release, evaluated in the query so that Limit counts only
 		// released versions. Membership was checked by the caller.
-		now := q.Now
-		if now.IsZero() {
-			now = time.Now()
-		}
-		b.WriteString(" AND (o.originator = ? OR ((o.release_expires_us = 0 OR o.release_expires_us > ?)" +
-			" AND (o.release_all = 1 OR instr(o.release_parties, ?) > 0)))")
-		args = append(args, q.ReleasedTo, micros(now), ","+q.ReleasedTo+",")
+		b.WriteString(" AND " + releasedSQL("o"))
+		args = append(args, releasedArgs(q)...)
 	}
 
 	m := q.Versions
@@ -255,7 +250,7 @@ func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, typ
 		return args
 	}
 	var terms []string
-	if len(q.SpecVersions) == 0 {
+	if len(q.SpecVersions) == 0 && q.ReleasedTo == "" {
 		if m.First {
 			terms = append(terms, "o.is_first = 1")
 		}
@@ -264,8 +259,9 @@ func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, typ
 		}
 	} else {
 		// The newest (oldest) version among those of allowed spec
-		// versions is the one with no allowed version after (before) it.
-		specs := "(" + strings.Repeat("?, ", len(q.SpecVersions)-1) + "?)"
+		// versions, and released to the reader, is the one with no such
+		// version after (before) it. A reader's newest version is thus the
+		// newest released to it: a version withheld from it looks absent.
 		for _, t := range []struct {
 			on bool
 			op string
@@ -273,10 +269,18 @@ func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, typ
 			if !t.on {
 				continue
 			}
-			terms = append(terms, "NOT EXISTS (SELECT 1 FROM objects AS p WHERE p.collection = o.collection AND p.object_id = o.object_id AND p.version_key "+t.op+" o.version_key AND p.spec_version IN "+specs+")")
-			for _, s := range q.SpecVersions {
-				args = append(args, s)
+			cond := "NOT EXISTS (SELECT 1 FROM objects AS p WHERE p.collection = o.collection AND p.object_id = o.object_id AND p.version_key " + t.op + " o.version_key"
+			if len(q.SpecVersions) > 0 {
+				cond += " AND p.spec_version IN (" + strings.Repeat("?, ", len(q.SpecVersions)-1) + "?)"
+				for _, s := range q.SpecVersions {
+					args = append(args, s)
+				}
 			}
+			if q.ReleasedTo != "" {
+				cond += " AND " + releasedSQL("p")
+				args = append(args, releasedArgs(q)...)
+			}
+			terms = append(terms, cond+")")
 		}
 	}
 	if len(m.Keys) > 0 {
@@ -292,6 +296,21 @@ func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, typ
 		b.WriteString(" AND (" + strings.Join(terms, " OR ") + ")")
 	}
 	return args
+}
+
+// releasedSQL is store.Release as an SQL condition on the row alias a; its
+// arguments come from releasedArgs.
+func releasedSQL(a string) string {
+	return "(" + a + ".originator = ? OR ((" + a + ".release_expires_us = 0 OR " + a + ".release_expires_us > ?)" +
+		" AND (" + a + ".release_all = 1 OR instr(" + a + ".release_parties, ?) > 0)))"
+}
+
+func releasedArgs(q store.Query) []any {
+	now := q.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return []any{q.ReleasedTo, micros(now), "," + q.ReleasedTo + ","}
 }
 
 // expiresMicros stores an expiry: 0 for never, else microseconds, rounded

@@ -1276,9 +1276,12 @@ func testRelease(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	for _, p := range parties {
 		for _, vm := range []store.VersionMatch{{}, {All: true}, {First: true}} {
-			// The model: version selection over every version, then release.
+			// The model: version selection among the versions released to p.
 			newest, oldest := map[string]string{}, map[string]string{}
 			for _, v := range all {
+				if !allows(v.rel, p) {
+					continue
+				}
 				if k, ok := newest[v.id]; !ok || v.key > k {
 					newest[v.id] = v.key
 				}
