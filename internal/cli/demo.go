@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/puente-project/puente/internal/auth"
+	"github.com/puente-project/puente/internal/marking"
 	"github.com/puente-project/puente/internal/node"
 	"github.com/puente-project/puente/internal/scenario"
 	"github.com/puente-project/puente/internal/stix"
@@ -177,6 +178,17 @@ func loadScenario(ctx context.Context, st store.Store, party string) ([]loadedGr
 			return nil, fmt.Errorf("demo group %s: %w", name, err)
 		}
 		if objs := byGroup[name]; len(objs) > 0 {
+			// The same release rule as for objects shared through TAXII;
+			// the scenario uses only TLP 2.0 markings.
+			g := marking.Group{Members: c.Members, DefaultMarking: c.DefaultMarking, Internal: c.Internal}
+			for i := range objs {
+				mo, err := marking.ObjectOf(objs[i].Raw, party)
+				if err != nil {
+					return nil, fmt.Errorf("demo scenario object %s: %w", objs[i].ID, err)
+				}
+				rs := marking.Compute(mo, g, nil)
+				objs[i].Release = store.Release{Originator: rs.Originator, AllMembers: rs.AllMembers, Parties: rs.Parties, Expires: rs.Expires}
+			}
 			if _, err := st.AddObjects(ctx, c.ID, objs); err != nil {
 				return nil, fmt.Errorf("load demo objects into %s: %w", name, err)
 			}
