@@ -129,8 +129,16 @@ func BenchmarkTAXIIRead(b *testing.B) {
 		marks = append(marks, resp.Header.Get("X-TAXII-Date-Added-Last"))
 		q = fmt.Sprintf("limit=%d&added_after=%s", page, url.QueryEscape(marks[len(marks)-1]))
 	}
-	for _, readers := range []int{1, 4, 16} {
-		b.Run(fmt.Sprintf("readers=%d", readers), func(b *testing.B) {
+	type run struct {
+		name, user string
+		readers    int
+	}
+	runs := []run{{"readers=1", "alice", 1}, {"readers=4", "alice", 4}, {"readers=16", "alice", 16},
+		// A partner's read: release is evaluated in the query (G1).
+		{"partner-readers=1", "USA", 1}}
+	for _, rn := range runs {
+		readers := rn.readers
+		b.Run(rn.name, func(b *testing.B) {
 			var mu sync.Mutex
 			var lat []time.Duration
 			b.ResetTimer()
@@ -143,7 +151,7 @@ func BenchmarkTAXIIRead(b *testing.B) {
 					q = fmt.Sprintf("limit=%d&added_after=%s", page, url.QueryEscape(marks[k-1]))
 				}
 				r, _ := http.NewRequest(http.MethodGet, e.srv.URL+objectsPath(e.coll, q), nil)
-				r.SetBasicAuth("alice", "pw")
+				r.SetBasicAuth(rn.user, "pw")
 				r.Header.Set("Accept", mediaTAXII)
 				resp, err := e.srv.Client().Do(r)
 				if err != nil {

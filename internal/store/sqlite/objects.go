@@ -263,9 +263,10 @@ func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, typ
 		// version after (before) it. A reader's newest version is thus the
 		// newest released to it: a version withheld from it looks absent.
 		for _, t := range []struct {
-			on bool
-			op string
-		}{{m.First, "<"}, {m.Last, ">"}} {
+			on   bool
+			op   string
+			flag string
+		}{{m.First, "<", "o.is_first = 1"}, {m.Last, ">", "o.is_last = 1"}} {
 			if !t.on {
 				continue
 			}
@@ -280,7 +281,15 @@ func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, typ
 				cond += " AND " + releasedSQL("p")
 				args = append(args, releasedArgs(q)...)
 			}
-			terms = append(terms, cond+")")
+			cond += ")"
+			if len(q.SpecVersions) == 0 {
+				// A released version that is the newest (oldest) of all
+				// is the newest (oldest) released one: most objects have
+				// one version, and this spares them the subquery
+				// (BenchmarkTAXIIRead: partner reads 13% slower without).
+				cond = "(" + t.flag + " OR " + cond + ")"
+			}
+			terms = append(terms, cond)
 		}
 	}
 	if len(m.Keys) > 0 {
