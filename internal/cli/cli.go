@@ -49,6 +49,7 @@ func commands() []command {
 		userCommand(),
 		tokenCommand(),
 		groupCommand(),
+		auditCommand(),
 		versionCommand(),
 		helpCommand(),
 	}

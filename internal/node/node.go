@@ -84,6 +84,7 @@ type Node struct {
 	vkey     string // verifier key, public
 	tokenKey []byte
 	handler  http.Handler
+	denials  *denialLog
 
 	shutdownTimeout time.Duration
 	pruneEvery      time.Duration
@@ -123,6 +124,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Node, error) {
 	}
 	n.st = st
 	n.authn = auth.NewAuthenticator(st, cfg.Party)
+	n.denials = newDenialLog(st, n.logger)
 	n.handler = n.routes(logger)
 	return n, nil
 }
@@ -310,6 +312,7 @@ func (n *Node) janitor(ctx context.Context) {
 // Close closes the node's database. It is safe to call more than once.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		n.denials.close()
 		if err := n.st.Close(); err != nil {
 			n.closeErr = fmt.Errorf("close database: %w", err)
 		}

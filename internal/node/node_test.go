@@ -460,3 +460,41 @@ func TestRevokeAndDisableTakeEffect(t *testing.T) {
 		t.Errorf("revoked token: %d, want 401", got)
 	}
 }
+
+// A refused attempt on a running node lands in the denial record, written
+// in the background and flushed when the node closes.
+func TestDenialRecorded(t *testing.T) {
+	n, res, _ := openNode(t)
+	hash, err := auth.HashPassword("analyst password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Store().CreateUser(t.Context(), store.User{Name: "ana", PasswordHash: hash, Roles: []string{auth.RoleAnalyst}, Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	base, cancel, done := serve(t, n)
+	c := client(t, res.Config)
+	req, _ := http.NewRequest(http.MethodDelete, base+"/taxii2/api/collections/internal/objects/indicator--26ffb872-1dd9-446e-b6f5-d58527e5b5d2/", nil)
+	req.Header.Set("Authorization", "Basic "+basicCred("ana", "analyst password"))
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("DELETE by an analyst: %d, want 403", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	st, err := OpenStore(t.Context(), res.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ds, err := st.Denials(t.Context(), 10)
+	if err != nil || len(ds) != 1 || ds[0].Principal != "MEX:ana" || ds[0].Action != "delete object" {
+		t.Fatalf("Denials = %+v, %v; want the analyst's delete", ds, err)
+	}
+}

@@ -16,6 +16,7 @@ func (n *Node) routes(logger *slog.Logger) http.Handler {
 		Party:    n.cfg.Party,
 		TokenKey: n.tokenKey,
 		Logger:   logger, // the taxii server adds its own subsystem attribute
+		Denied:   n.denials.record,
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)

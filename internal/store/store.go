@@ -93,6 +93,12 @@ type Store interface {
 	// there is none. Revoking a revoked token is not an error.
 	RevokeToken(ctx context.Context, id string) error
 
+	// RecordDenials appends refused attempts to the denial record.
+	RecordDenials(ctx context.Context, ds []Denial) error
+	// Denials returns the newest refused attempts, newest first, at most
+	// limit of them.
+	Denials(ctx context.Context, limit int) ([]Denial, error)
+
 	// Close releases the database. In-flight calls may fail afterwards.
 	Close() error
 }
@@ -270,4 +276,14 @@ type Token struct {
 	Hash    [32]byte
 	Created time.Time
 	Revoked bool
+}
+
+// Denial is one refused attempt, kept for the party's auditors: who tried
+// what, when, and why it was refused. The one refused never sees it.
+type Denial struct {
+	Time      time.Time
+	Principal string // party:name
+	Action    string // e.g. "read collection", "add objects", "delete object"
+	Target    string // collection and object ids
+	Reason    string
 }

@@ -97,9 +97,17 @@ func (s *Server) lookup(ctx context.Context, r *http.Request, p auth.Principal) 
 	}
 	rt := s.rights(p, c)
 	if !rt.Read && !rt.Write {
+		s.denied(p, r.Method+" collection", c.ID, "not a member of the group, or the party-internal collection")
 		return store.Collection{}, Rights{}, errNotFound
 	}
 	return c, rt, nil
+}
+
+// denied tells Config.Denied of a refused attempt.
+func (s *Server) denied(p auth.Principal, action, target, reason string) {
+	if s.cfg.Denied != nil {
+		s.cfg.Denied(store.Denial{Time: time.Now(), Principal: owner(p), Action: action, Target: target, Reason: reason})
+	}
 }
 
 var errNoRead = &Error{Status: http.StatusForbidden, Title: "Forbidden",
@@ -112,6 +120,7 @@ func (s *Server) readable(ctx context.Context, r *http.Request, p auth.Principal
 		return c, err
 	}
 	if !rt.Read {
+		s.denied(p, "read collection", c.ID, "no read right")
 		return c, errNoRead
 	}
 	return c, nil
@@ -310,6 +319,11 @@ func (s *Server) emptyOr404(ctx context.Context, c store.Collection, p auth.Prin
 		return err
 	}
 	if !ok {
+		if !s.local(p) {
+			if held, err := s.objectExists(ctx, c, auth.Principal{Party: s.cfg.Party}, id); err == nil && held {
+				s.denied(p, "read object", c.ID+" "+id, "not released to the party")
+			}
+		}
 		return errNotFound
 	}
 	return nil
@@ -380,6 +394,7 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return err
 	}
 	if !rt.Read || !rt.Write || !rt.Delete {
+		s.denied(p, "delete object", c.ID+" "+r.PathValue("object"), "needs read and write access and the liaison or admin role")
 		return &Error{Status: http.StatusForbidden, Title: "Forbidden",
 			Description: "Deleting needs read and write access to the collection and the liaison or admin role."}
 	}
@@ -456,6 +471,7 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return err
 	}
 	if !rt.Write {
+		s.denied(p, "add objects", c.ID, "no write right")
 		return &Error{Status: http.StatusForbidden, Title: "Forbidden", Description: "You may not add objects to this collection."}
 	}
 	if !taxiiContent(r.Header.Get("Content-Type")) {

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -300,4 +301,49 @@ func TestReleaseNextTokenOtherParty(t *testing.T) {
 	next := r.json(t)["next"].(string)
 	checkCommon(t, e.get(objectsPath(armsColl, "limit=1&next="+url.QueryEscape(next)), "USA"), http.StatusOK)
 	checkCommon(t, e.get(objectsPath(armsColl, "limit=1&next="+url.QueryEscape(next)), "CAN"), http.StatusBadRequest)
+}
+
+// Refused attempts reach Config.Denied, with who, what and why; absent
+// things do not (they are not denials), and the answers stay identical.
+func TestDeniedAttemptsRecorded(t *testing.T) {
+	var mu sync.Mutex
+	var got []store.Denial
+	e := newEnv(t, taxii.Config{Denied: func(d store.Denial) {
+		mu.Lock()
+		got = append(got, d)
+		mu.Unlock()
+	}})
+	if err := e.st.CreateCollection(t.Context(), store.Collection{ID: armsColl, Alias: "arms", Title: "arms",
+		Created: time.Now(), Members: armsMembers}); err != nil {
+		t.Fatal(err)
+	}
+	e.add(armsColl, markedObject(1, v1, []string{marking.TLPRed}, nil), markedObject(2, v1, []string{marking.TLPGreen}, nil))
+	steps := []struct {
+		req    req
+		status int
+		action string // "" when no denial is expected
+	}{
+		{req{method: http.MethodPost, path: objectsPath(armsColl, ""), body: envelope(indicator(3, v1, 200)), user: "USA"}, 403, "add objects"},
+		{req{path: root + "collections/internal/", user: "USA"}, 404, "GET collection"},
+		{req{path: objectsPath(armsColl, "") + indicatorID(1) + "/", user: "USA"}, 404, "read object"},
+		{req{path: objectsPath(armsColl, "") + indicatorID(9) + "/", user: "USA"}, 404, ""},
+		{req{path: objectsPath(armsColl, "") + indicatorID(2) + "/", user: "USA"}, 200, ""},
+		{req{path: objectsPath(armsColl, ""), user: "GTM"}, 404, "GET collection"},
+		{req{method: http.MethodDelete, path: objectsPath(armsColl, "") + indicatorID(2) + "/", user: "alice"}, 403, "delete object"},
+	}
+	for _, st := range steps {
+		mu.Lock()
+		before := len(got)
+		mu.Unlock()
+		checkCommon(t, e.do(st.req), st.status)
+		mu.Lock()
+		added := got[before:]
+		mu.Unlock()
+		switch {
+		case st.action == "" && len(added) != 0:
+			t.Errorf("%s %s as %s: recorded %+v, want nothing", st.req.method, st.req.path, st.req.user, added)
+		case st.action != "" && (len(added) != 1 || added[0].Action != st.action || added[0].Principal == "" || added[0].Reason == ""):
+			t.Errorf("%s %s as %s: recorded %+v, want one %q", st.req.method, st.req.path, st.req.user, added, st.action)
+		}
+	}
 }

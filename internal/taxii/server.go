@@ -55,6 +55,10 @@ type Config struct {
 	// TokenKey authenticates `next` pagination tokens (32 random bytes).
 	TokenKey []byte
 	Logger   *slog.Logger
+	// Denied, when set, is told of every refused attempt, for the
+	// auditors' record. It must not block: the refusal is answered
+	// exactly as an absent resource would be, at the same speed.
+	Denied func(store.Denial)
 }
 
 // The one api root of a node, relative to the server (TAXII-NOTES trap 13:

@@ -402,3 +402,50 @@ WHERE ? = '' OR user = ? ORDER BY created_us, id`, user, user)
 	}
 	return out, nil
 }
+
+// RecordDenials implements store.Store.
+func (db *DB) RecordDenials(ctx context.Context, ds []store.Denial) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		for _, d := range ds {
+			if _, err := t.tx.ExecContext(ctx, "INSERT INTO denials (at_us, principal, action, target, reason) VALUES (?, ?, ?, ?, ?)",
+				micros(d.Time), d.Principal, d.Action, d.Target, d.Reason); err != nil {
+				return fmt.Errorf("sqlite: record denial: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Denials implements store.Store.
+func (db *DB) Denials(ctx context.Context, limit int) (_ []store.Denial, err error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlite: denials limit %d, must be positive", limit)
+	}
+	rows, err := db.read.QueryContext(ctx,
+		"SELECT at_us, principal, action, target, reason FROM denials ORDER BY seq DESC LIMIT ?", limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list denials: %w", err)
+	}
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("sqlite: list denials: %w", cerr)
+		}
+	}()
+	var out []store.Denial
+	for rows.Next() {
+		var d store.Denial
+		var at int64
+		if err := rows.Scan(&at, &d.Principal, &d.Action, &d.Target, &d.Reason); err != nil {
+			return nil, fmt.Errorf("sqlite: list denials: %w", err)
+		}
+		d.Time = fromMicros(at)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list denials: %w", err)
+	}
+	return out, nil
+}

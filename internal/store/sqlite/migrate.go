@@ -107,6 +107,17 @@ ALTER TABLE objects ADD COLUMN release_all INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE objects ADD COLUMN release_parties TEXT NOT NULL DEFAULT '';      -- ",USA,CAN,"
 ALTER TABLE objects ADD COLUMN release_expires_us INTEGER NOT NULL DEFAULT 0; -- 0: never
 `,
+	// The record of refused attempts (store.Denial).
+	`
+CREATE TABLE denials (
+	seq       INTEGER PRIMARY KEY,
+	at_us     INTEGER NOT NULL,
+	principal TEXT    NOT NULL,
+	action    TEXT    NOT NULL,
+	target    TEXT    NOT NULL,
+	reason    TEXT    NOT NULL
+);
+`,
 }
 
 // migrate brings the schema of db up to len(steps), one transaction per

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PagingMaxBytes", testPagingMaxBytes},
 		{"Release", testRelease},
 		{"Members", testMembers},
+		{"Denials", testDenials},
 		{"QueryCases", testQueryCases},
 		{"QueryCombinations", testQueryCombinations},
 		{"QueryErrors", testQueryErrors},
@@ -1375,5 +1376,35 @@ func testMembers(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	if err := s.SetMembers(ctx, "nosuch", []string{"MEX"}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SetMembers(nosuch) = %v, want %v", err, store.ErrNotFound)
+	}
+}
+
+func testDenials(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := open(t)
+	if ds, err := s.Denials(ctx, 10); err != nil || len(ds) != 0 {
+		t.Fatalf("Denials of a new store = %v, %v; want none", ds, err)
+	}
+	in := []store.Denial{
+		{Time: t0, Principal: "USA:USA", Action: "add objects", Target: "fentanyl", Reason: "partners never write"},
+		{Time: t0.Add(time.Second), Principal: "CAN:CAN", Action: "read collection", Target: "internal", Reason: "not a member"},
+	}
+	if err := s.RecordDenials(ctx, in[:1]); err != nil {
+		t.Fatalf("RecordDenials = %v", err)
+	}
+	if err := s.RecordDenials(ctx, in[1:]); err != nil {
+		t.Fatalf("RecordDenials = %v", err)
+	}
+	got, err := s.Denials(ctx, 10)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("Denials = %+v, %v; want both, newest first", got, err)
+	}
+	for i, want := range []store.Denial{in[1], in[0]} {
+		if g := got[i]; !g.Time.Equal(want.Time) || g.Principal != want.Principal || g.Action != want.Action || g.Target != want.Target || g.Reason != want.Reason {
+			t.Errorf("Denials()[%d] = %+v, want %+v", i, g, want)
+		}
+	}
+	if got, err := s.Denials(ctx, 1); err != nil || len(got) != 1 || got[0].Principal != "CAN:CAN" {
+		t.Errorf("Denials(1) = %+v, %v; want the newest only", got, err)
 	}
 }
