@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -15,8 +16,10 @@ import (
 const groupUsage = `Usage:
   puente group create --dir DIR --name NAME [--members CODES] [--default-marking LEVEL] [--description TEXT]
   puente group list --dir DIR
+  puente group add-member --dir DIR --name NAME --party CODE
+  puente group remove-member --dir DIR --name NAME --party CODE
 
-Create and list working groups. On a node, each working group is a TAXII
+Create and list working groups, and change their member parties. On a node, each working group is a TAXII
 collection. Run 'puente group create -h' for details.
 
 Examples:
@@ -60,8 +63,10 @@ Example:
 func groupCommand() command {
 	return command{name: "group", summary: "create and list working groups", usage: groupUsage,
 		run: subcommands("group", groupUsage, map[string]func(context.Context, *env, []string) error{
-			"create": runGroupCreate,
-			"list":   runGroupList,
+			"create":        runGroupCreate,
+			"list":          runGroupList,
+			"add-member":    func(ctx context.Context, e *env, args []string) error { return runGroupMember(ctx, e, args, true) },
+			"remove-member": func(ctx context.Context, e *env, args []string) error { return runGroupMember(ctx, e, args, false) },
 		})}
 }
 
@@ -139,4 +144,74 @@ func runGroupList(ctx context.Context, e *env, args []string) (err error) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Alias, c.ID, kind, strings.Join(c.Members, ","), formatTime(c.Created), c.Title)
 	}
 	return tw.Flush()
+}
+
+const groupMemberUsage = `Usage:
+  puente group add-member --dir DIR --name NAME --party CODE
+  puente group remove-member --dir DIR --name NAME --party CODE
+
+Add a member party to a working group of the node in DIR, or remove one.
+From the next request on, a party sees what the group releases to its
+members only while it is a member. Your own party cannot be removed.
+
+Flags:
+  --dir DIR      node directory (default: $PUENTE_DIR)
+  --name NAME    the group
+  --party CODE   the party, like CAN
+
+Examples:
+  puente group add-member --dir ./mex --name fentanyl --party CAN
+  puente group remove-member --dir ./mex --name fentanyl --party CAN
+`
+
+func runGroupMember(ctx context.Context, e *env, args []string, add bool) (err error) {
+	cmd := "group remove-member"
+	if add {
+		cmd = "group add-member"
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	dirFlag := fs.String("dir", "", "")
+	name := fs.String("name", "", "")
+	party := fs.String("party", "", "")
+	if help, err := parseCommand(e, fs, args, cmd, groupMemberUsage); help || err != nil {
+		return err
+	}
+	dir, err := e.nodeDir(cmd, *dirFlag)
+	if err != nil {
+		return err
+	}
+	if *name == "" || *party == "" {
+		return usageError(cmd, "missing --name or --party: the group and the party")
+	}
+	if err := node.CheckParty(*party); err != nil {
+		return usageError(cmd, "%v", err)
+	}
+	st, cfg, err := e.openStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	c, err := st.Collection(ctx, *name)
+	if errors.Is(err, store.ErrNotFound) {
+		return withHint(fmt.Errorf("no group %s", *name), fmt.Sprintf("see the groups with 'puente group list --dir %s'", quote(dir)))
+	}
+	if err != nil {
+		return fmt.Errorf("look up group %s: %w", *name, err)
+	}
+	if c.Internal {
+		return fmt.Errorf("the party-internal collection has no other members")
+	}
+	members := slices.DeleteFunc(slices.Clone(c.Members), func(m string) bool { return m == *party })
+	switch {
+	case add:
+		members = append(members, *party)
+	case *party == cfg.Party:
+		return fmt.Errorf("your own party %s cannot be removed from a group", cfg.Party)
+	}
+	if err := st.SetMembers(ctx, c.ID, members); err != nil {
+		return fmt.Errorf("change members of %s: %w", *name, err)
+	}
+	slices.Sort(members)
+	fmt.Fprintf(e.stdout, "Group %s: members %s.\n", c.Alias, strings.Join(members, ", "))
+	return nil
 }

@@ -347,3 +347,24 @@ func TestDeniedAttemptsRecorded(t *testing.T) {
 		}
 	}
 }
+
+// Removing a party from a group cuts it off at the next request; adding it
+// back restores what is released to members.
+func TestMembershipChange(t *testing.T) {
+	e := newEnv(t, taxii.Config{})
+	if err := e.st.CreateCollection(t.Context(), store.Collection{ID: armsColl, Alias: "arms", Title: "arms",
+		Created: time.Now(), Members: armsMembers}); err != nil {
+		t.Fatal(err)
+	}
+	e.add(armsColl, markedObject(1, v1, []string{marking.TLPGreen}, nil))
+	checkCommon(t, e.get(objectsPath(armsColl, "")+indicatorID(1)+"/", "CAN"), http.StatusOK)
+	if err := e.st.SetMembers(t.Context(), armsColl, []string{"MEX", "USA"}); err != nil {
+		t.Fatal(err)
+	}
+	checkCommon(t, e.get(objectsPath(armsColl, "")+indicatorID(1)+"/", "CAN"), http.StatusNotFound)
+	checkCommon(t, e.get(root+"collections/arms/", "CAN"), http.StatusNotFound)
+	if err := e.st.SetMembers(t.Context(), armsColl, armsMembers); err != nil {
+		t.Fatal(err)
+	}
+	checkCommon(t, e.get(objectsPath(armsColl, "")+indicatorID(1)+"/", "CAN"), http.StatusOK)
+}
