@@ -199,7 +199,9 @@ type Definition struct {
 //     The extension has extension_type "property-extension" and a
 //     control_set object; its control_set.permitted_nationalities, if
 //     present, is a non-empty list of distinct trigraphs and becomes
-//     RelTo. The other ACS properties are not interpreted.
+//     RelTo. Any other control in control_set, except classification
+//     "U", is an error: a control Puente does not interpret could restrict
+//     release in ways the rule would miss, so it fails closed.
 //   - A releasability or ACS definition that also has definition_type,
 //     definition, or any other extension is an error: Puente would not
 //     understand all it says.
@@ -373,6 +375,18 @@ func parseACS(raw json.RawMessage) (*Releasability, error) {
 	var control map[string]json.RawMessage
 	if err := strictUnmarshal(cs, &control); err != nil {
 		return nil, invalidf("ACS 3.0 extension: control_set: %v", err)
+	}
+	// Fail closed: a control Puente does not interpret (permitted
+	// organisations, a classification above U, …) could restrict release
+	// in ways the rule would miss, so such a definition is invalid and
+	// releases to nobody but the originator.
+	for k, v := range control {
+		switch {
+		case k == "permitted_nationalities":
+		case k == "classification" && string(v) == `"U"`:
+		default:
+			return nil, invalidf("ACS 3.0 extension: control_set.%s is not interpreted by Puente", quote(k))
+		}
 	}
 	r := &Releasability{}
 	if pn, ok := control["permitted_nationalities"]; ok {

@@ -103,7 +103,7 @@ var validDefinitionTests = []struct {
 	},
 	{
 		"ACS 3.0 without permitted_nationalities",
-		acsJSON(acsNoNat, `{"classification":"U","entity":["GOV"]}`),
+		acsJSON(acsNoNat, `{"classification":"U"}`),
 		Definition{ID: acsNoNat, Kind: KindACS, Rel: &Releasability{}},
 	},
 	{"statement marking", statementJSON(statement), Definition{ID: statement}},
@@ -128,6 +128,10 @@ var invalidDefinitionTests = []struct {
 	name, in, err string
 }{
 	{"not JSON", `{`, "invalid STIX object"},
+	// ACS controls Puente does not interpret fail closed.
+	{"ACS with an entity control", acsJSON(acsNoNat, `{"classification":"U","entity":["GOV"]}`), `control_set."entity" is not interpreted`},
+	{"ACS with permitted organisations", acsJSON(acsNoNat, `{"classification":"U","permitted_organizations":["MEX-SSPC"]}`), `control_set."permitted_organizations"`},
+	{"ACS classified above U", acsJSON(acsNoNat, `{"classification":"S","permitted_nationalities":["USA"]}`), `control_set."classification"`},
 	{"not STIX", `{"type":"marking-definition"}`, "invalid STIX object"},
 	{"duplicate member", strings.Replace(relDef(relUSA, []string{"USA"}, false, ""), `"rel_to"`, `"originator":"MEX","rel_to"`, 1), "duplicate member"},
 	{
