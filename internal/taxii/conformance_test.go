@@ -259,6 +259,8 @@ var readCases = []conformanceCase{
 		}
 	}},
 	{"unknown collection", get(root + "collections/9b2b7c1e-0000-4000-8000-000000000000/"), 404, nil},
+	{"principal without a party sees no collection", as("ghost", get(root+"collections/fentanyl/objects/")), 404, nil},
+	{"principal without a party lists none", as("ghost", get(root+"collections/")), 200, exactBody("{}")},
 	{"unknown collection objects", get(root + "collections/nope/objects/"), 404, nil},
 
 	// Empty results (trap 3, 5, 8).

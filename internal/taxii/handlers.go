@@ -508,18 +508,29 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 		}
 		parsed = append(parsed, o)
 	}
-	reg, err := s.markings(ctx, parsed)
-	if err != nil {
-		return err
-	}
-	group := marking.Group{Members: c.Members, DefaultMarking: c.DefaultMarking, Internal: c.Internal}
+	mos := make([]marking.Object, 0, len(parsed))
+	valid := parsed[:0]
 	for _, o := range parsed {
 		mo, err := marking.ObjectOf(o.Raw, s.cfg.Party)
 		if err != nil {
 			st.Failures = append(st.Failures, store.StatusDetail{ID: o.ID, Version: o.Version, Message: truncate(err.Error())})
 			continue
 		}
-		rs := marking.Compute(mo, group, reg)
+		valid = append(valid, o)
+		mos = append(mos, mo)
+	}
+	reg, refused, err := s.markings(ctx, c, valid, mos)
+	if err != nil {
+		return err
+	}
+	group := marking.Group{Members: c.Members, DefaultMarking: c.DefaultMarking, Internal: c.Internal}
+	for i, o := range valid {
+		if refused[o.ID] && o.Type == "marking-definition" {
+			st.Failures = append(st.Failures, store.StatusDetail{ID: o.ID, Version: o.Version,
+				Message: "marking definitions cannot change: this id is already defined with other content"})
+			continue
+		}
+		rs := marking.Compute(mos[i], group, reg)
 		objs = append(objs, store.NewObject{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
 			Version: o.Version, VersionKey: o.VersionKey, Hash: o.Hash, Raw: o.Raw,
 			Release: store.Release{Originator: rs.Originator, AllMembers: rs.AllMembers, Parties: rs.Parties, Expires: rs.Expires}})
@@ -553,42 +564,104 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 	return nil
 }
 
-// markings returns a registry that knows the marking definitions objs
-// refer to: the TLP 2.0 ones, those in objs themselves, and those stored
-// in any collection of the node. A definition found nowhere stays unknown,
-// which releases the objects that use it to nobody but their originator.
-func (s *Server) markings(ctx context.Context, objs []*stix.Object) (*marking.Registry, error) {
-	reg := marking.NewRegistry()
-	for _, o := range objs {
-		if o.Type == "marking-definition" {
-			reg.Add(o.Raw) // an unparseable definition stays unknown: deny by default
+// markings returns a registry of the marking definitions that the objects
+// of one request refer to (object-level, granular, and the group's
+// default), and the ids of definitions in the request that must be
+// refused.
+//
+// Marking definitions are immutable across the node: one id has one
+// content, whatever its created time and whichever collection holds it.
+// Stored definitions are loaded first, every version of them; an id stored
+// with differing contents is left unknown (it then releases to nobody but
+// the originator). A definition in the request is used only for an id the
+// node does not hold yet, and refused when it differs from the stored one
+// or from another copy in the same request. A definition found nowhere
+// stays unknown: deny by default.
+func (s *Server) markings(ctx context.Context, c store.Collection, objs []*stix.Object, mos []marking.Object) (*marking.Registry, map[string]bool, error) {
+	var refs []string
+	addRef := func(r string) {
+		if r != "" && !slices.Contains(refs, r) {
+			refs = append(refs, r)
 		}
 	}
-	var missing []string
+	addRef(c.DefaultMarking)
+	for _, mo := range mos {
+		for _, r := range mo.MarkingRefs {
+			addRef(r)
+		}
+		for _, r := range mo.GranularRefs {
+			addRef(r)
+		}
+	}
 	for _, o := range objs {
-		for _, ref := range o.MarkingRefs {
-			if _, ok := reg.Definition(ref); !ok && !slices.Contains(missing, ref) {
-				missing = append(missing, ref)
+		if o.Type == "marking-definition" {
+			addRef(o.ID)
+		}
+	}
+	reg := marking.NewRegistry()
+	var unknown []string
+	for _, r := range refs {
+		if _, ok := reg.Definition(r); !ok {
+			unknown = append(unknown, r)
+		}
+	}
+	stored := map[string][][32]byte{}
+	if len(unknown) > 0 {
+		colls, err := s.st.Collections(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("find marking definitions: %w", err)
+		}
+		raws := map[string][]byte{}
+		for _, coll := range colls {
+			q := store.Query{CollectionID: coll.ID, IDs: unknown, Types: []string{"marking-definition"},
+				Versions: store.VersionMatch{All: true}, Limit: 1000}
+			for {
+				pg, err := s.st.Objects(ctx, q)
+				if err != nil {
+					return nil, nil, fmt.Errorf("find marking definitions: %w", err)
+				}
+				for _, d := range pg.Objects {
+					if !slices.Contains(stored[d.ID], d.Hash) {
+						stored[d.ID] = append(stored[d.ID], d.Hash)
+					}
+					raws[d.ID] = d.Raw
+				}
+				if !pg.More {
+					break
+				}
+				q.AddedAfter = pg.Objects[len(pg.Objects)-1].DateAdded
+			}
+		}
+		for id, hashes := range stored {
+			if len(hashes) == 1 {
+				reg.Add(raws[id]) // an unparseable definition stays unknown
 			}
 		}
 	}
-	if len(missing) == 0 {
-		return reg, nil
-	}
-	colls, err := s.st.Collections(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("find marking definitions: %w", err)
-	}
-	for _, c := range colls {
-		pg, err := s.st.Objects(ctx, store.Query{CollectionID: c.ID, IDs: missing, Types: []string{"marking-definition"}, Limit: len(missing)})
-		if err != nil {
-			return nil, fmt.Errorf("find marking definitions: %w", err)
+	refused := map[string]bool{}
+	inRequest := map[string][32]byte{}
+	for _, o := range objs {
+		if o.Type != "marking-definition" {
+			continue
 		}
-		for _, d := range pg.Objects {
-			reg.Add(d.Raw)
+		if hashes, ok := stored[o.ID]; ok && (len(hashes) != 1 || hashes[0] != o.Hash) {
+			refused[o.ID] = true
+			continue
+		}
+		if h, ok := inRequest[o.ID]; ok && h != o.Hash {
+			refused[o.ID] = true
+			continue
+		}
+		inRequest[o.ID] = o.Hash
+	}
+	for _, o := range objs {
+		if o.Type == "marking-definition" && !refused[o.ID] {
+			if _, ok := stored[o.ID]; !ok {
+				reg.Add(o.Raw)
+			}
 		}
 	}
-	return reg, nil
+	return reg, refused, nil
 }
 
 func errUnprocessable(desc string) *Error {

@@ -32,6 +32,8 @@ var principals = map[string]auth.Principal{
 	"USA":    {Name: "USA", Party: "USA"},
 	"CAN":    {Name: "CAN", Party: "CAN"},
 	"GTM":    {Name: "GTM", Party: "GTM"},
+	"ghost":  {Name: "ghost"}, // no party: must see nothing
+
 }
 
 // authenticate stands in for the node's authenticator: it knows the test

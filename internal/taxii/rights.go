@@ -28,6 +28,11 @@ var (
 // party-internal collection, and never writes (G2). What it reads in a
 // group is then filtered object by object (see releasedTo).
 func (s *Server) rights(p auth.Principal, c store.Collection) Rights {
+	if p.Party == "" {
+		// Never happens with the node's authenticator; an empty party
+		// must not turn into an unfiltered read.
+		return Rights{}
+	}
 	if !s.local(p) {
 		return Rights{Read: !c.Internal && slices.Contains(c.Members, p.Party)}
 	}

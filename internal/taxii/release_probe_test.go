@@ -1,0 +1,190 @@
+package taxii_test
+
+// Probes from the adversarial review of release enforcement: each one was a
+// leak or a wrong answer before the fix named in its comment, and stays as
+// a regression test.
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/puente-project/puente/internal/marking"
+	"github.com/puente-project/puente/internal/store"
+	"github.com/puente-project/puente/internal/taxii"
+)
+
+func probeEnv(t *testing.T) *env {
+	e := newEnv(t, taxii.Config{})
+	if err := e.st.CreateCollection(t.Context(), store.Collection{ID: armsColl, Alias: "arms", Title: "arms",
+		Created: time.Now(), Members: armsMembers, DefaultMarking: marking.TLPAmber}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func defID(n int) string {
+	var m map[string]any
+	json.Unmarshal(relDefinition(n, []string{"CAN"}, false, time.Time{}), &m)
+	return m["id"].(string)
+}
+
+// relDefinitionCreated is relDefinition with another created timestamp.
+func relDefinitionCreated(n int, relTo []string, created string) []byte {
+	b := relDefinition(n, relTo, false, time.Time{})
+	return []byte(strings.Replace(string(b), `"created":"2026-01-01T00:00:00.000Z"`, `"created":"`+created+`"`, 1))
+}
+
+// P1: an envelope's own copy of a definition wins over the stored one,
+// even though it conflicts and is refused.
+func TestProbeRedefinitionInEnvelope(t *testing.T) {
+	e := probeEnv(t)
+	d := relDefinition(7, []string{"CAN"}, false, time.Time{})
+	e.add(armsColl, d, markedObject(1, v1, []string{marking.TLPAmber, defID(7)}, nil))
+	evil := relDefinition(7, []string{"USA"}, false, time.Time{}) // same id, same created, other rel_to
+	st := e.add(armsColl, evil, markedObject(2, v1, []string{marking.TLPAmber, defID(7)}, nil))
+	t.Logf("status: %v", st)
+	// The stored definition (what USA can read) says REL TO CAN.
+	r := e.get(objectsPath(armsColl, "match[type]=marking-definition"), "USA")
+	t.Logf("definition as USA sees it: %s", r.body)
+	if r := e.get(objectsPath(armsColl, "")+indicatorID(2)+"/", "USA"); r.status == http.StatusOK {
+		t.Errorf("LEAK: object marked %s (stored: REL TO CAN) served to USA: %s", defID(7), r.body)
+	}
+}
+
+// P2: a second "version" of a definition (another created) is stored and
+// then governs new objects.
+func TestProbeRedefinitionNewCreated(t *testing.T) {
+	e := probeEnv(t)
+	e.add(armsColl, relDefinition(7, []string{"CAN"}, false, time.Time{}))
+	st := e.add(armsColl, relDefinitionCreated(7, []string{"USA"}, "2026-01-05T00:00:00.000Z"))
+	t.Logf("status of redefinition: %v", st)
+	e.add(armsColl, markedObject(3, v1, []string{marking.TLPAmber, defID(7)}, nil))
+	r := e.get(objectsPath(armsColl, "")+defID(7)+"/versions/", "alice")
+	t.Logf("versions of the definition: %s", r.body)
+	if r := e.get(objectsPath(armsColl, "")+indicatorID(3)+"/", "USA"); r.status == http.StatusOK {
+		t.Errorf("LEAK: object marked %s (first defined REL TO CAN) served to USA", defID(7))
+	}
+	if r := e.get(objectsPath(armsColl, "")+indicatorID(3)+"/", "CAN"); r.status != http.StatusOK {
+		t.Errorf("CAN, the REL TO of the first definition, denied: %d", r.status)
+	}
+}
+
+// P3: a conflicting definition in another collection (created earlier:
+// the internal one) overrides the group's definition for later objects.
+func TestProbeRedefinitionOtherCollection(t *testing.T) {
+	e := probeEnv(t)
+	e.add(armsColl, relDefinition(7, []string{"CAN"}, false, time.Time{}))
+	st := e.add(e.internal, relDefinition(7, []string{"USA"}, false, time.Time{}))
+	t.Logf("status in internal: %v", st)
+	e.add(armsColl, markedObject(4, v1, []string{marking.TLPAmber, defID(7)}, nil))
+	if r := e.get(objectsPath(armsColl, "")+indicatorID(4)+"/", "USA"); r.status == http.StatusOK {
+		t.Errorf("LEAK: object marked %s (arms copy: REL TO CAN) served to USA via the internal collection's copy", defID(7))
+	}
+}
+
+// P4: a granular marking whose definition is stored (not in the envelope)
+// is treated as unknown.
+func TestProbeGranularStoredDefinition(t *testing.T) {
+	e := probeEnv(t)
+	e.add(armsColl, relDefinition(8, []string{"CAN", "USA"}, false, time.Time{}))
+	e.add(armsColl, markedObject(5, v1, []string{marking.TLPGreen}, []string{defID(8)}))
+	if r := e.get(objectsPath(armsColl, "")+indicatorID(5)+"/", "USA"); r.status != http.StatusOK {
+		t.Errorf("over-deny: granular REL TO CAN,USA (stored definition) withheld from USA: %d", r.status)
+	}
+}
+
+// P5: partially released object: every read path, every parameter.
+func TestProbePartialVersions(t *testing.T) {
+	e := probeEnv(t)
+	v3 := "2026-01-03T00:00:00.000Z"
+	e.add(armsColl,
+		markedObject(1, v1, []string{marking.TLPRed}, nil),
+		markedObject(1, v2, []string{marking.TLPGreen}, nil),
+		markedObject(1, v3, []string{marking.TLPRed}, nil),
+		markedObject(2, v1, []string{marking.TLPRed}, nil),
+		[]byte(`{"type":"malware","spec_version":"2.1","id":"malware--00000001-0000-4000-8000-000000000001","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"x","is_family":false,"object_marking_refs":["`+marking.TLPRed+`"]}`),
+	)
+	id := indicatorID(1)
+	base := objectsPath(armsColl, "")
+	cases := []string{
+		objectsPath(armsColl, ""),
+		objectsPath(armsColl, "match[version]=all"),
+		objectsPath(armsColl, "match[version]=first"),
+		objectsPath(armsColl, "match[version]=last"),
+		objectsPath(armsColl, "match[version]=first,last"),
+		objectsPath(armsColl, "match[version]="+v1+","+v3),
+		objectsPath(armsColl, "match[type]=indicator,malware"),
+		objectsPath(armsColl, "match[type]=indicator,malware&match[version]=all"),
+		objectsPath(armsColl, "match[type]=indicator,malware&match[version]=first"),
+		objectsPath(armsColl, "match[type]=malware"),
+		objectsPath(armsColl, "match[spec_version]=2.1&match[version]=first"),
+		objectsPath(armsColl, "match[spec_version]=2.1,2.0&match[version]=last"),
+		objectsPath(armsColl, "match[id]="+id+","+indicatorID(2)+"&match[version]=all"),
+		objectsPath(armsColl, "limit=1"),
+		objectsPath(armsColl, "added_after=2000-01-01T00:00:00Z&match[version]=all"),
+		root + "collections/" + armsColl + "/manifest/?match[version]=all",
+		root + "collections/" + armsColl + "/manifest/?match[type]=indicator,malware&match[version]=all",
+		base + id + "/",
+		base + id + "/?match[version]=all",
+		base + id + "/?match[version]=first",
+		base + id + "/?match[version]=" + v3,
+		base + id + "/?match[version]=" + v1,
+		base + id + "/?match[spec_version]=2.1&match[version]=first",
+		base + id + "/versions/",
+		base + id + "/versions/?limit=1",
+		base + id + "/versions/?match[spec_version]=2.1",
+	}
+	for _, c := range cases {
+		r := e.get(c, "USA")
+		if strings.Contains(string(r.body), v1) || strings.Contains(string(r.body), v3) || strings.Contains(string(r.body), "malware--") || strings.Contains(string(r.body), indicatorID(2)) {
+			t.Errorf("LEAK %s: %s", c, r.body)
+		}
+		if r.header.Get("X-TAXII-Date-Added-Last") != "" {
+			// the one released version's date_added only
+		}
+		t.Logf("%d %s -> %s more=%v", r.status, c, r.body[:min(len(r.body), 120)], r.header.Get("X-TAXII-Date-Added-Last"))
+	}
+	// hidden vs absent: object 2 (all hidden) vs never-added
+	for _, suffix := range []string{"/", "/versions/", "/?match[version]=all", "/?match[version]=" + v1, "/?added_after=2000-01-01T00:00:00Z", "/?match[spec_version]=2.0"} {
+		h := e.get(base+indicatorID(2)+suffix, "USA")
+		a := e.get(base+indicatorID(99)+suffix, "USA")
+		if h.status != a.status || string(h.body) != string(a.body) || !sameHeaders(h.header, a.header) {
+			t.Errorf("hidden differs from absent at %s: %d %s vs %d %s", suffix, h.status, h.body, a.status, a.body)
+		}
+	}
+}
+
+// P7: a definition that arrives after the objects using it.
+func TestProbeLateDefinition(t *testing.T) {
+	e := probeEnv(t)
+	e.add(armsColl, markedObject(1, v1, []string{marking.TLPAmber, defID(9)}, nil))
+	e.add(armsColl, relDefinition(9, []string{"USA"}, false, time.Time{}))
+	// Deny by default: the object was judged when it was shared, against a
+	// definition the node did not know, and is not judged again.
+	checkCommon(t, e.get(objectsPath(armsColl, "")+indicatorID(1)+"/", "USA"), http.StatusNotFound)
+}
+
+// P8: a restrictive marking on the marking-definition object itself.
+func TestProbeRedDefinition(t *testing.T) {
+	e := probeEnv(t)
+	d := relDefinition(10, []string{"USA"}, false, time.Time{})
+	d = []byte(strings.Replace(string(d), `"id":`, `"object_marking_refs":["`+marking.TLPRed+`"],"id":`, 1))
+	e.add(armsColl, d, markedObject(1, v1, []string{marking.TLPAmber, defID(10)}, nil))
+	t.Logf("definition to USA: %d; object to USA: %d",
+		e.get(objectsPath(armsColl, "")+defID(10)+"/", "USA").status,
+		e.get(objectsPath(armsColl, "")+indicatorID(1)+"/", "USA").status)
+}
+
+// P9: an ACS 3.0 marking whose only restriction is not permitted_nationalities.
+func TestProbeACSOtherControls(t *testing.T) {
+	e := probeEnv(t)
+	d := []byte(`{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--0000000a-2222-4000-8000-00000000000a","created":"2026-01-01T00:00:00.000Z","extensions":{"` + marking.ACSExtensionID + `":{"extension_type":"property-extension","control_set":{"classification":"U","permitted_organizations":["MEX-SSPC"],"formal_determination":["FOUO"]}}}}`)
+	st := e.add(armsColl, d, markedObject(1, v1, []string{"marking-definition--0000000a-2222-4000-8000-00000000000a"}, nil))
+	t.Logf("%v", st["success_count"])
+	if r := e.get(objectsPath(armsColl, "")+indicatorID(1)+"/", "USA"); r.status == http.StatusOK {
+		t.Errorf("ACS marking restricted to organization MEX-SSPC released to USA (all members)")
+	}
+}
