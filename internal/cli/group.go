@@ -18,8 +18,10 @@ const groupUsage = `Usage:
   puente group list --dir DIR
   puente group add-member --dir DIR --name NAME --party CODE
   puente group remove-member --dir DIR --name NAME --party CODE
+  puente group archive|reopen --dir DIR --name NAME
 
-Create and list working groups, and change their member parties. On a node, each working group is a TAXII
+Create and list working groups, change their member parties, and archive
+them. On a node, each working group is a TAXII
 collection. Run 'puente group create -h' for details.
 
 Examples:
@@ -67,6 +69,8 @@ func groupCommand() command {
 			"list":          runGroupList,
 			"add-member":    func(ctx context.Context, e *env, args []string) error { return runGroupMember(ctx, e, args, true) },
 			"remove-member": func(ctx context.Context, e *env, args []string) error { return runGroupMember(ctx, e, args, false) },
+			"archive":       func(ctx context.Context, e *env, args []string) error { return runGroupArchive(ctx, e, args, true) },
+			"reopen":        func(ctx context.Context, e *env, args []string) error { return runGroupArchive(ctx, e, args, false) },
 		})}
 }
 
@@ -138,8 +142,11 @@ func runGroupList(ctx context.Context, e *env, args []string) (err error) {
 	fmt.Fprintln(tw, "NAME\tID\tKIND\tMEMBERS\tCREATED\tTITLE")
 	for _, c := range cs {
 		kind := "group"
-		if c.Internal {
+		switch {
+		case c.Internal:
 			kind = "internal"
+		case c.Archived:
+			kind = "archived"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Alias, c.ID, kind, strings.Join(c.Members, ","), formatTime(c.Created), c.Title)
 	}
@@ -213,5 +220,65 @@ func runGroupMember(ctx context.Context, e *env, args []string, add bool) (err e
 	}
 	slices.Sort(members)
 	fmt.Fprintf(e.stdout, "Group %s: members %s.\n", c.Alias, strings.Join(members, ", "))
+	return nil
+}
+
+const groupArchiveUsage = `Usage:
+  puente group archive --dir DIR --name NAME
+  puente group reopen --dir DIR --name NAME
+
+Archive a working group of the node in DIR: it keeps its content, which
+members can still read, but nobody can add or delete objects in it. Reopen
+makes it writable again.
+
+Flags:
+  --dir DIR     node directory (default: $PUENTE_DIR)
+  --name NAME   the group
+
+Example:
+  puente group archive --dir ./mex --name fentanyl
+`
+
+func runGroupArchive(ctx context.Context, e *env, args []string, archive bool) (err error) {
+	cmd := "group reopen"
+	if archive {
+		cmd = "group archive"
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	dirFlag := fs.String("dir", "", "")
+	name := fs.String("name", "", "")
+	if help, err := parseCommand(e, fs, args, cmd, groupArchiveUsage); help || err != nil {
+		return err
+	}
+	dir, err := e.nodeDir(cmd, *dirFlag)
+	if err != nil {
+		return err
+	}
+	if *name == "" {
+		return usageError(cmd, "missing --name: the group")
+	}
+	st, _, err := e.openStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	c, err := st.Collection(ctx, *name)
+	if errors.Is(err, store.ErrNotFound) {
+		return withHint(fmt.Errorf("no group %s", *name), fmt.Sprintf("see the groups with 'puente group list --dir %s'", quote(dir)))
+	}
+	if err != nil {
+		return fmt.Errorf("look up group %s: %w", *name, err)
+	}
+	if c.Internal {
+		return fmt.Errorf("the party-internal collection cannot be archived")
+	}
+	if err := st.SetArchived(ctx, c.ID, archive); err != nil {
+		return fmt.Errorf("%s %s: %w", cmd, *name, err)
+	}
+	state := "open"
+	if archive {
+		state = "archived: read-only"
+	}
+	fmt.Fprintf(e.stdout, "Group %s is %s.\n", c.Alias, state)
 	return nil
 }

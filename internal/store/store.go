@@ -40,6 +40,9 @@ type Store interface {
 	// SetMembers replaces the member parties of a collection;
 	// ErrNotFound when there is no such collection.
 	SetMembers(ctx context.Context, idOrAlias string, members []string) error
+	// SetArchived archives or reopens a collection; ErrNotFound when there
+	// is no such collection.
+	SetArchived(ctx context.Context, idOrAlias string, archived bool) error
 	// Collections returns every collection, ordered by creation time.
 	Collections(ctx context.Context) ([]Collection, error)
 	// Collection returns the collection whose id or alias is idOrAlias.
@@ -119,6 +122,9 @@ type Collection struct {
 	// DefaultMarking is the marking-definition id applied to objects
 	// posted without markings ("" means TLP:AMBER).
 	DefaultMarking string
+	// Archived marks a closed working group: read-only for everyone, its
+	// content kept.
+	Archived bool
 }
 
 // NewObject is one STIX object version to add, already validated.

@@ -368,3 +368,20 @@ func TestMembershipChange(t *testing.T) {
 	}
 	checkCommon(t, e.get(objectsPath(armsColl, "")+indicatorID(1)+"/", "CAN"), http.StatusOK)
 }
+
+// An archived group keeps its content for readers and takes no writes.
+func TestArchivedGroup(t *testing.T) {
+	e := newEnv(t, taxii.Config{})
+	e.add(e.coll, indicator(1, v1, 200))
+	if err := e.st.SetArchived(t.Context(), e.coll, true); err != nil {
+		t.Fatal(err)
+	}
+	r := e.get(root+"collections/fentanyl/", "lena")
+	checkCommon(t, r, http.StatusOK)
+	if m := r.json(t); m["can_read"] != true || m["can_write"] != false {
+		t.Errorf("archived group: can_read %v, can_write %v; want true, false", m["can_read"], m["can_write"])
+	}
+	checkCommon(t, e.get(objectsPath(e.coll, "")+indicatorID(1)+"/", "USA"), http.StatusOK)
+	checkCommon(t, e.do(req{method: http.MethodPost, path: objectsPath(e.coll, ""), body: envelope(indicator(2, v1, 200)), user: "lena"}), http.StatusForbidden)
+	checkCommon(t, e.do(req{method: http.MethodDelete, path: objectsPath(e.coll, "") + indicatorID(1) + "/", user: "lena"}), http.StatusForbidden)
+}

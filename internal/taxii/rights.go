@@ -38,6 +38,9 @@ func (s *Server) rights(p auth.Principal, c store.Collection) Rights {
 	}
 	var rt Rights
 	rt.Read = true
+	if c.Archived {
+		return rt // a closed group keeps its content, read-only
+	}
 	for _, r := range p.Roles {
 		rt.Write = rt.Write || slices.Contains(writerRoles, r)
 		rt.Delete = rt.Delete || slices.Contains(deleterRoles, r)

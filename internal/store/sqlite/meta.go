@@ -37,8 +37,8 @@ func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
 			return fmt.Errorf("collection %q: %w", c.ID, store.ErrExists)
 		}
 		_, err = t.tx.ExecContext(ctx,
-			"INSERT INTO collections (id, alias, title, description, internal, created_us, members, default_marking) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			c.ID, nullIfEmpty(c.Alias), c.Title, c.Description, boolInt(c.Internal), micros(c.Created), partySet(c.Members), c.DefaultMarking)
+			"INSERT INTO collections (id, alias, title, description, internal, created_us, members, default_marking, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			c.ID, nullIfEmpty(c.Alias), c.Title, c.Description, boolInt(c.Internal), micros(c.Created), partySet(c.Members), c.DefaultMarking, boolInt(c.Archived))
 		if err != nil {
 			return fmt.Errorf("sqlite: create collection: %w", err)
 		}
@@ -53,13 +53,13 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-const collectionColumns = "id, coalesce(alias, ''), title, description, internal, created_us, members, default_marking"
+const collectionColumns = "id, coalesce(alias, ''), title, description, internal, created_us, members, default_marking, archived"
 
 func scanCollection(r rowScanner) (store.Collection, error) {
 	var c store.Collection
 	var created int64
 	var members string
-	if err := r.Scan(&c.ID, &c.Alias, &c.Title, &c.Description, &c.Internal, &created, &members, &c.DefaultMarking); err != nil {
+	if err := r.Scan(&c.ID, &c.Alias, &c.Title, &c.Description, &c.Internal, &created, &members, &c.DefaultMarking, &c.Archived); err != nil {
 		return store.Collection{}, err
 	}
 	c.Created = fromMicros(created)
@@ -87,6 +87,18 @@ func parties(set string) []string {
 		return nil
 	}
 	return strings.Split(set, ",")
+}
+
+// SetArchived implements store.Store.
+func (db *DB) SetArchived(ctx context.Context, idOrAlias string, archived bool) error {
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		res, err := t.tx.ExecContext(ctx, "UPDATE collections SET archived = ? WHERE id = ? OR alias = ?",
+			boolInt(archived), idOrAlias, idOrAlias)
+		if err != nil {
+			return fmt.Errorf("sqlite: set archived: %w", err)
+		}
+		return mustAffect(res, "collection "+idOrAlias)
+	})
 }
 
 // SetMembers implements store.Store.

@@ -118,6 +118,10 @@ CREATE TABLE denials (
 	reason    TEXT    NOT NULL
 );
 `,
+	// Archived working groups.
+	`
+ALTER TABLE collections ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // migrate brings the schema of db up to len(steps), one transaction per

@@ -1377,6 +1377,17 @@ func testMembers(t *testing.T, open func(t *testing.T) store.Store) {
 	if err := s.SetMembers(ctx, "nosuch", []string{"MEX"}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SetMembers(nosuch) = %v, want %v", err, store.ErrNotFound)
 	}
+	for _, archived := range []bool{true, true, false} {
+		if err := s.SetArchived(ctx, "fentanyl", archived); err != nil {
+			t.Fatalf("SetArchived(%v) = %v", archived, err)
+		}
+		if got, _ := s.Collection(ctx, c.ID); got.Archived != archived {
+			t.Errorf("after SetArchived(%v): Archived = %v", archived, got.Archived)
+		}
+	}
+	if err := s.SetArchived(ctx, "nosuch", true); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetArchived(nosuch) = %v, want %v", err, store.ErrNotFound)
+	}
 }
 
 func testDenials(t *testing.T, open func(t *testing.T) store.Store) {
