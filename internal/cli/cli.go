@@ -49,6 +49,7 @@ func commands() []command {
 		userCommand(),
 		tokenCommand(),
 		groupCommand(),
+		agencyCommand(),
 		auditCommand(),
 		versionCommand(),
 		helpCommand(),
