@@ -385,3 +385,32 @@ func TestArchivedGroup(t *testing.T) {
 	checkCommon(t, e.do(req{method: http.MethodPost, path: objectsPath(e.coll, ""), body: envelope(indicator(2, v1, 200)), user: "lena"}), http.StatusForbidden)
 	checkCommon(t, e.do(req{method: http.MethodDelete, path: objectsPath(e.coll, "") + indicatorID(1) + "/", user: "lena"}), http.StatusForbidden)
 }
+
+// A released report that refers to a withheld object does not bring it
+// along (the leak class of related-object expansion): the partner gets the
+// report and a 404 for what it refers to.
+func TestRelatedObjectsNotExpanded(t *testing.T) {
+	e := probeEnv(t)
+	hidden := markedObject(1, v1, []string{marking.TLPRed}, nil)
+	report := fmt.Sprintf(`{"type":"report","spec_version":"2.1","id":"report--6f1f5a6e-3c1d-4b8e-9d2a-0c4b5e6f7a82","created":%q,"modified":%q,"name":"weekly","published":%q,"object_refs":[%q],"object_marking_refs":[%q]}`,
+		v1, v1, v1, indicatorID(1), marking.TLPGreen)
+	e.add(armsColl, hidden, []byte(report))
+	got := pageIDs(t, e, "USA", "objects/", 1000)
+	if !slices.Equal(got, []string{"report--6f1f5a6e-3c1d-4b8e-9d2a-0c4b5e6f7a82"}) {
+		t.Errorf("USA reads %v, want only the report", got)
+	}
+	checkCommon(t, e.get(objectsPath(armsColl, "")+indicatorID(1)+"/", "USA"), http.StatusNotFound)
+}
+
+// A REL TO marking past its expiry releases to nobody else; one still
+// valid releases as written.
+func TestExpiredReleasability(t *testing.T) {
+	e := probeEnv(t)
+	past := relDefinition(1, []string{"USA"}, false, time.Now().Add(-time.Hour))
+	future := relDefinition(2, []string{"USA"}, false, time.Now().Add(time.Hour))
+	e.add(armsColl, past, future,
+		markedObject(1, v1, []string{marking.TLPAmber, defID(1)}, nil),
+		markedObject(2, v1, []string{marking.TLPAmber, defID(2)}, nil))
+	checkCommon(t, e.get(objectsPath(armsColl, "")+indicatorID(1)+"/", "USA"), http.StatusNotFound)
+	checkCommon(t, e.get(objectsPath(armsColl, "")+indicatorID(2)+"/", "USA"), http.StatusOK)
+}
