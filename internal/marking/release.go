@@ -1,7 +1,6 @@
 package marking
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,40 +24,20 @@ type Object struct {
 // ObjectOf returns the Object of raw STIX bytes created by the party
 // originator. raw must pass [stix.Parse]; errors wrap [ErrInvalid].
 func ObjectOf(raw []byte, originator string) (Object, error) {
-	if !isParty(originator) {
-		return Object{}, invalidf("originator: %v", notParty(originator))
-	}
 	o, err := stix.Parse(raw)
 	if err != nil {
 		return Object{}, fmt.Errorf("marking: %w: %w", err, ErrInvalid)
 	}
-	obj := Object{Originator: originator, MarkingRefs: o.MarkingRefs}
-	// stix.Parse has checked granular_markings: a list of objects each
-	// with selectors and exactly one of marking_ref (a marking-definition
-	// id) or lang. Names are matched exactly, not as encoding/json
-	// matches struct fields.
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &top); err != nil {
-		return Object{}, invalidf("%v", err)
+	return ObjectFrom(o, originator)
+}
+
+// ObjectFrom is ObjectOf for an object already parsed by stix.Parse, which
+// has checked its object_marking_refs and granular_markings.
+func ObjectFrom(o *stix.Object, originator string) (Object, error) {
+	if !isParty(originator) {
+		return Object{}, invalidf("originator: %v", notParty(originator))
 	}
-	if v, ok := top["granular_markings"]; ok {
-		var gms []map[string]json.RawMessage
-		if err := strictUnmarshal(v, &gms); err != nil {
-			return Object{}, invalidf("granular_markings: %v", err)
-		}
-		for i, gm := range gms {
-			v, ok := gm["marking_ref"]
-			if !ok {
-				continue
-			}
-			var ref string
-			if err := strictUnmarshal(v, &ref); err != nil {
-				return Object{}, invalidf("granular_markings[%d].marking_ref: %v", i, err)
-			}
-			obj.GranularRefs = append(obj.GranularRefs, ref)
-		}
-	}
-	return obj, nil
+	return Object{Originator: originator, MarkingRefs: o.MarkingRefs, GranularRefs: o.GranularRefs}, nil
 }
 
 // Group is what the release rule needs of a working group.

@@ -50,6 +50,9 @@ type Object struct {
 	VersionKey  string
 	Revoked     bool
 	MarkingRefs []string
+	// GranularRefs are the marking_ref values of granular_markings, in
+	// order (lang-only entries have none).
+	GranularRefs []string
 	// Raw is the object exactly as received.
 	Raw []byte
 	// Hash is the SHA-256 of the canonical bytes.

@@ -550,3 +550,17 @@ func TestParseAllocs(t *testing.T) {
 		t.Errorf("Parse allocates %v times per object, want at most %d", got, max)
 	}
 }
+
+func TestGranularRefs(t *testing.T) {
+	in := base.with("granular_markings", `[{"selectors":["description"],"marking_ref":"`+amberRef+`"},{"selectors":["name"],"lang":"fr"},{"selectors":["labels"],"marking_ref":"`+greenRef+`"}]`).String()
+	o, err := Parse([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{amberRef, greenRef}; !slices.Equal(o.GranularRefs, want) {
+		t.Errorf("GranularRefs = %v, want %v", o.GranularRefs, want)
+	}
+	if o, _ := Parse([]byte(base.String())); o.GranularRefs != nil {
+		t.Errorf("GranularRefs without granular_markings = %v, want nil", o.GranularRefs)
+	}
+}

@@ -404,6 +404,15 @@ func (t *tree) validate(o *Object) error {
 			o.MarkingRefs[i] = next(int(t.nodes[r.val].txt.n))
 		}
 	}
+	if p.granularMarkings != 0 {
+		// Validated above; rare, so plain allocations.
+		elems, _ := t.list(at("granular_markings"), p.granularMarkings)
+		for _, e := range elems {
+			if ref := t.lookup(&t.nodes[e.val], "marking_ref"); ref != 0 {
+				o.GranularRefs = append(o.GranularRefs, string(t.bytes(t.nodes[ref].txt)))
+			}
+		}
+	}
 	return nil
 }
 

@@ -511,7 +511,7 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 	mos := make([]marking.Object, 0, len(parsed))
 	valid := parsed[:0]
 	for _, o := range parsed {
-		mo, err := marking.ObjectOf(o.Raw, s.cfg.Party)
+		mo, err := marking.ObjectFrom(o, s.cfg.Party)
 		if err != nil {
 			st.Failures = append(st.Failures, store.StatusDetail{ID: o.ID, Version: o.Version, Message: truncate(err.Error())})
 			continue
