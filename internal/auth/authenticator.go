@@ -267,5 +267,5 @@ func (a *Authenticator) pruneLocked(now time.Time) {
 }
 
 func (a *Authenticator) principal(u store.User) Principal {
-	return Principal{Name: u.Name, Party: a.party, Roles: slices.Clone(u.Roles)}
+	return Principal{Name: u.Name, Party: a.party, Agency: u.Agency, Roles: slices.Clone(u.Roles)}
 }

@@ -16,6 +16,8 @@ type Principal struct {
 	Name string
 	// Party is the ISO 3166-1 alpha-3 code of the principal's party.
 	Party string
+	// Agency is a local user's agency ("" for none, and for partners).
+	Agency string
 	// Roles are the user's roles: analyst, liaison, approver, auditor, admin.
 	Roles []string
 }

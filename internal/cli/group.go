@@ -42,6 +42,8 @@ Flags:
                             your own party is always a member
   --default-marking LEVEL   TLP level of objects shared without markings:
                             clear, green, amber (default), amber+strict or red
+  --agencies NAMES          agencies whose users may add objects, comma-
+                            separated (default: users of every agency)
   --description TEXT        what the group is for
 
 Examples:
@@ -82,6 +84,7 @@ func runGroupCreate(ctx context.Context, e *env, args []string) (err error) {
 	description := fs.String("description", "", "")
 	members := fs.String("members", "", "")
 	defMarking := fs.String("default-marking", "", "")
+	agencies := fs.String("agencies", "", "")
 	if help, err := parseCommand(e, fs, args, cmd, groupCreateUsage); help || err != nil {
 		return err
 	}
@@ -104,8 +107,12 @@ func runGroupCreate(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	defer closeStore(st, &err)
+	var agencyList []string
+	if *agencies != "" {
+		agencyList = strings.Split(*agencies, ",")
+	}
 	c, err := node.CreateGroup(ctx, st, cfg.Party, node.Group{Name: *name, Description: *description,
-		Members: memberList, DefaultMarking: *defMarking})
+		Members: memberList, DefaultMarking: *defMarking, Agencies: agencyList})
 	if errors.Is(err, store.ErrExists) {
 		return withHint(fmt.Errorf("a group or collection named %s already exists", *name),
 			fmt.Sprintf("see the groups with 'puente group list --dir %s'", quote(dir)))

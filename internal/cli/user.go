@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/puente-project/puente/internal/auth"
+	"github.com/puente-project/puente/internal/node"
 	"github.com/puente-project/puente/internal/store"
 )
 
@@ -50,7 +51,7 @@ Examples:
 `
 
 const userAddUsage = `Usage:
-  puente user add --dir DIR --name NAME [--role ROLE]... [--password-file FILE]
+  puente user add --dir DIR --name NAME [--role ROLE]... [--agency NAME] [--password-file FILE]
 
 Add a user to the node in DIR. Without --password-file, a new password is
 made and printed once: give it to the user in a safe way.
@@ -60,6 +61,8 @@ Flags:
   --name NAME            user name: a-z, 0-9, '.', '_' and '-'
   --role ROLE            a role: analyst, liaison, approver, auditor or admin;
                          repeat for more (default: analyst)
+  --agency NAME          the user's agency (see 'puente agency list'); groups
+                         that name their agencies take writes only from them
   --password-file FILE   read the password from the first line of FILE
                          ('-' reads standard input); at least 12 characters
 
@@ -125,6 +128,7 @@ func runUserAdd(ctx context.Context, e *env, args []string) (err error) {
 	dirFlag := fs.String("dir", "", "")
 	name := fs.String("name", "", "")
 	passwordFile := fs.String("password-file", "", "")
+	agency := fs.String("agency", "", "")
 	var roles []string
 	fs.Func("role", "", func(s string) error {
 		if err := auth.CheckRole(s); err != nil {
@@ -171,7 +175,16 @@ func runUserAdd(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	defer closeStore(st, &err)
-	u := store.User{Name: *name, PasswordHash: hash, Roles: roles, Created: time.Now()}
+	if *agency != "" {
+		known, err := node.Agencies(ctx, st)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(known, func(a node.Agency) bool { return a.Name == *agency }) {
+			return withHint(fmt.Errorf("no agency %s", *agency), fmt.Sprintf("record it with 'puente agency add --dir %s --name %s'", quote(dir), quote(*agency)))
+		}
+	}
+	u := store.User{Name: *name, PasswordHash: hash, Roles: roles, Created: time.Now(), Agency: *agency}
 	if err := st.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return withHint(fmt.Errorf("user %s already exists", *name),

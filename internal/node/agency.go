@@ -26,8 +26,8 @@ var ErrAgencyExists = errors.New("agency already exists")
 // AddAgency records an agency of party as a STIX identity in the
 // party-internal collection.
 func AddAgency(ctx context.Context, st store.Store, party, name, title string) (Agency, error) {
-	if name == "" || len(name) > 64 {
-		return Agency{}, fmt.Errorf("agency name %q: want 1 to 64 characters", name)
+	if err := CheckAgencyName(name); err != nil {
+		return Agency{}, err
 	}
 	if title == "" {
 		title = name
@@ -95,4 +95,18 @@ func Agencies(ctx context.Context, st store.Store) ([]Agency, error) {
 		}
 		q.AddedAfter = pg.Objects[len(pg.Objects)-1].DateAdded
 	}
+}
+
+// CheckAgencyName returns an error unless name is a valid agency short
+// name: 1 to 64 characters from A-Z, a-z, 0-9, '_' and '-'.
+func CheckAgencyName(name string) error {
+	if name == "" || len(name) > 64 {
+		return fmt.Errorf("agency name %q: want 1 to 64 characters", name)
+	}
+	for _, c := range []byte(name) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return fmt.Errorf("agency name %q: use only letters, digits, '_' and '-'", name)
+		}
+	}
+	return nil
 }

@@ -40,6 +40,9 @@ type Group struct {
 	// DefaultMarking names the TLP level objects without markings get:
 	// clear, green, amber (the default), amber+strict or red.
 	DefaultMarking string
+	// Agencies, when set, are the agencies whose users may write to the
+	// group; each must be recorded (AddAgency).
+	Agencies []string
 }
 
 // defaultMarkings maps the names CreateGroup accepts to TLP 2.0 ids.
@@ -76,7 +79,19 @@ func CreateGroup(ctx context.Context, st store.Store, party string, g Group) (st
 	if !ok {
 		return store.Collection{}, fmt.Errorf("group %s: default marking %q: want clear, green, amber, amber+strict or red", g.Name, g.DefaultMarking)
 	}
+	if len(g.Agencies) > 0 {
+		known, err := Agencies(ctx, st)
+		if err != nil {
+			return store.Collection{}, err
+		}
+		for _, a := range g.Agencies {
+			if !slices.ContainsFunc(known, func(k Agency) bool { return k.Name == a }) {
+				return store.Collection{}, fmt.Errorf("group %s: no agency %s: record it with 'puente agency add'", g.Name, a)
+			}
+		}
+	}
 	c := store.Collection{
+		Agencies:       g.Agencies,
 		ID:             newUUID(),
 		Alias:          g.Name,
 		Title:          g.Name,

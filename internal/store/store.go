@@ -125,6 +125,9 @@ type Collection struct {
 	// Archived marks a closed working group: read-only for everyone, its
 	// content kept.
 	Archived bool
+	// Agencies, when set, are the agencies of the node's party whose
+	// users may write to the group; empty means every agency.
+	Agencies []string
 }
 
 // NewObject is one STIX object version to add, already validated.
@@ -273,6 +276,8 @@ type User struct {
 	Roles        []string
 	Disabled     bool
 	Created      time.Time
+	// Agency is the short name of the user's agency ("" for none).
+	Agency string
 }
 
 // Token is an API token. Only its SHA-256 hash is stored.

@@ -28,6 +28,7 @@ var principals = map[string]auth.Principal{
 	"alice":  {Name: "alice", Party: "MEX", Roles: []string{"analyst"}},
 	"bruno":  {Name: "bruno", Party: "MEX", Roles: []string{"analyst"}},
 	"lena":   {Name: "lena", Party: "MEX", Roles: []string{"liaison"}},
+	"sara":   {Name: "sara", Party: "MEX", Agency: "SEMAR", Roles: []string{"analyst"}},
 	"audrey": {Name: "audrey", Party: "MEX", Roles: []string{"auditor"}},
 	"USA":    {Name: "USA", Party: "USA"},
 	"CAN":    {Name: "CAN", Party: "CAN"},

@@ -414,3 +414,25 @@ func TestExpiredReleasability(t *testing.T) {
 	checkCommon(t, e.get(objectsPath(armsColl, "")+indicatorID(1)+"/", "USA"), http.StatusNotFound)
 	checkCommon(t, e.get(objectsPath(armsColl, "")+indicatorID(2)+"/", "USA"), http.StatusOK)
 }
+
+// A group that names its agencies takes writes only from their users.
+func TestGroupAgencies(t *testing.T) {
+	e := newEnv(t, taxii.Config{})
+	if err := e.st.CreateCollection(t.Context(), store.Collection{ID: armsColl, Alias: "arms", Title: "arms",
+		Created: time.Now(), Members: armsMembers, Agencies: []string{"SEMAR"}}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(user string, n int) int {
+		return e.do(req{method: http.MethodPost, path: objectsPath(armsColl, ""), body: envelope(indicator(n, v1, 200)), user: user}).status
+	}
+	if got := post("sara", 1); got != http.StatusAccepted {
+		t.Errorf("POST by a SEMAR analyst: %d, want 202", got)
+	}
+	if got := post("alice", 2); got != http.StatusForbidden {
+		t.Errorf("POST by an analyst of no listed agency: %d, want 403", got)
+	}
+	r := e.get(root+"collections/arms/", "alice")
+	if m := r.json(t); m["can_read"] != true || m["can_write"] != false {
+		t.Errorf("alice: can_read %v, can_write %v; want true, false", m["can_read"], m["can_write"])
+	}
+}

@@ -23,7 +23,9 @@ var (
 )
 
 // rights decides a principal's rights on a collection. Every local user may
-// read; analysts, liaisons and admins may write. A principal of another
+// read; analysts, liaisons and admins may write, and when the group names
+// the agencies that write to it, only users of those agencies; nobody
+// writes to an archived group. A principal of another
 // party reads only the working groups its party is a member of, never the
 // party-internal collection, and never writes (G2). What it reads in a
 // group is then filtered object by object (see releasedTo).
@@ -40,6 +42,9 @@ func (s *Server) rights(p auth.Principal, c store.Collection) Rights {
 	rt.Read = true
 	if c.Archived {
 		return rt // a closed group keeps its content, read-only
+	}
+	if len(c.Agencies) > 0 && !slices.Contains(c.Agencies, p.Agency) {
+		return rt // the group names the agencies that write to it
 	}
 	for _, r := range p.Roles {
 		rt.Write = rt.Write || slices.Contains(writerRoles, r)

@@ -37,8 +37,8 @@ func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
 			return fmt.Errorf("collection %q: %w", c.ID, store.ErrExists)
 		}
 		_, err = t.tx.ExecContext(ctx,
-			"INSERT INTO collections (id, alias, title, description, internal, created_us, members, default_marking, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			c.ID, nullIfEmpty(c.Alias), c.Title, c.Description, boolInt(c.Internal), micros(c.Created), partySet(c.Members), c.DefaultMarking, boolInt(c.Archived))
+			"INSERT INTO collections (id, alias, title, description, internal, created_us, members, default_marking, archived, agencies) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			c.ID, nullIfEmpty(c.Alias), c.Title, c.Description, boolInt(c.Internal), micros(c.Created), partySet(c.Members), c.DefaultMarking, boolInt(c.Archived), partySet(c.Agencies))
 		if err != nil {
 			return fmt.Errorf("sqlite: create collection: %w", err)
 		}
@@ -53,23 +53,24 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-const collectionColumns = "id, coalesce(alias, ''), title, description, internal, created_us, members, default_marking, archived"
+const collectionColumns = "id, coalesce(alias, ''), title, description, internal, created_us, members, default_marking, archived, agencies"
 
 func scanCollection(r rowScanner) (store.Collection, error) {
 	var c store.Collection
 	var created int64
-	var members string
-	if err := r.Scan(&c.ID, &c.Alias, &c.Title, &c.Description, &c.Internal, &created, &members, &c.DefaultMarking, &c.Archived); err != nil {
+	var members, agencies string
+	if err := r.Scan(&c.ID, &c.Alias, &c.Title, &c.Description, &c.Internal, &created, &members, &c.DefaultMarking, &c.Archived, &agencies); err != nil {
 		return store.Collection{}, err
 	}
 	c.Created = fromMicros(created)
 	c.Members = parties(members)
+	c.Agencies = parties(agencies)
 	return c, nil
 }
 
-// partySet encodes party codes as ",MEX,USA," (sorted, unique), so that
-// membership is instr(set, ',' || p || ',') in SQL. Party codes never hold
-// commas (they are ISO 3166-1 alpha-3 codes).
+// partySet encodes party codes (or agency names) as ",MEX,USA," (sorted,
+// unique), so that membership is instr(set, ',' || p || ',') in SQL. Party
+// codes and agency names never hold commas.
 func partySet(ps []string) string {
 	if len(ps) == 0 {
 		return ""
@@ -228,9 +229,9 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 	}
 	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
 		res, err := t.tx.ExecContext(ctx, `
-INSERT INTO users (name, password_hash, roles, disabled, created_us) VALUES (?, ?, ?, ?, ?)
+INSERT INTO users (name, password_hash, roles, disabled, created_us, agency) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING`,
-			u.Name, u.PasswordHash, string(roles), boolInt(u.Disabled), micros(u.Created))
+			u.Name, u.PasswordHash, string(roles), boolInt(u.Disabled), micros(u.Created), u.Agency)
 		if err != nil {
 			return fmt.Errorf("sqlite: create user: %w", err)
 		}
@@ -251,13 +252,13 @@ func mustInsert(res sql.Result, what string) error {
 	return nil
 }
 
-const userColumns = "name, password_hash, roles, disabled, created_us"
+const userColumns = "name, password_hash, roles, disabled, created_us, agency"
 
 func scanUser(r rowScanner) (store.User, error) {
 	var u store.User
 	var roles []byte
 	var created int64
-	if err := r.Scan(&u.Name, &u.PasswordHash, &roles, &u.Disabled, &created); err != nil {
+	if err := r.Scan(&u.Name, &u.PasswordHash, &roles, &u.Disabled, &created, &u.Agency); err != nil {
 		return store.User{}, err
 	}
 	if err := json.Unmarshal(roles, &u.Roles); err != nil {

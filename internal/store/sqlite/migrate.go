@@ -122,6 +122,11 @@ CREATE TABLE denials (
 	`
 ALTER TABLE collections ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
 `,
+	// Users' agencies; the agencies that may write to a working group.
+	`
+ALTER TABLE users ADD COLUMN agency TEXT NOT NULL DEFAULT '';
+ALTER TABLE collections ADD COLUMN agencies TEXT NOT NULL DEFAULT '';  -- ",SEMAR,GN,"
+`,
 }
 
 // migrate brings the schema of db up to len(steps), one transaction per

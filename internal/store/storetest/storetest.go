@@ -1084,7 +1084,7 @@ func statusEqual(a, b store.Status) bool {
 func testUsers(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	s := open(t)
-	bob := store.User{Name: "bob", Roles: []string{"analyst"}, Created: t0}
+	bob := store.User{Name: "bob", Roles: []string{"analyst"}, Created: t0, Agency: "SEMAR"}
 	alice := store.User{Name: "alice", PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", Roles: []string{"liaison", "approver"}, Disabled: true, Created: t0.Add(time.Second)}
 	carol := store.User{Name: "carol", Created: t0}
 	for _, u := range []store.User{bob, alice, carol} {
@@ -1151,7 +1151,7 @@ func testUsers(t *testing.T, open func(t *testing.T) store.Store) {
 func userEqual(a, b store.User) bool {
 	// Nil and empty role lists are the same.
 	return a.Name == b.Name && a.PasswordHash == b.PasswordHash && slices.Equal(a.Roles, b.Roles) &&
-		a.Disabled == b.Disabled && a.Created.Equal(b.Created)
+		a.Disabled == b.Disabled && a.Created.Equal(b.Created) && a.Agency == b.Agency
 }
 
 func testTokens(t *testing.T, open func(t *testing.T) store.Store) {
@@ -1354,12 +1354,14 @@ func testMembers(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	s := open(t)
 	c := store.Collection{ID: uuid(3000), Alias: "fentanyl", Title: "fentanyl", Created: t0,
-		Members: []string{"USA", "MEX", "USA"}, DefaultMarking: "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"}
+		Members: []string{"USA", "MEX", "USA"}, DefaultMarking: "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+		Agencies: []string{"SEMAR", "GN"}}
 	if err := s.CreateCollection(ctx, c); err != nil {
 		t.Fatalf("CreateCollection = %v", err)
 	}
 	got, err := s.Collection(ctx, "fentanyl")
-	if err != nil || !slices.Equal(got.Members, []string{"MEX", "USA"}) || got.DefaultMarking != c.DefaultMarking {
+	if err != nil || !slices.Equal(got.Members, []string{"MEX", "USA"}) || got.DefaultMarking != c.DefaultMarking ||
+		!slices.Equal(got.Agencies, []string{"GN", "SEMAR"}) {
 		t.Fatalf("Collection = %+v, %v; want members [MEX USA] and the default marking", got, err)
 	}
 	if err := s.SetMembers(ctx, c.ID, []string{"CAN", "MEX", "USA"}); err != nil {
