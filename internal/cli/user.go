@@ -244,13 +244,17 @@ func runUserList(ctx context.Context, e *env, args []string) (err error) {
 		return fmt.Errorf("list users: %w", err)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLES\tSTATUS\tCREATED")
+	fmt.Fprintln(tw, "NAME\tROLES\tAGENCY\tSTATUS\tCREATED")
 	for _, u := range users {
 		status := "enabled"
 		if u.Disabled {
 			status = "disabled"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, strings.Join(u.Roles, ","), status, formatTime(u.Created))
+		agency := u.Agency
+		if agency == "" {
+			agency = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, strings.Join(u.Roles, ","), agency, status, formatTime(u.Created))
 	}
 	return tw.Flush()
 }
