@@ -134,7 +134,16 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	fmt.Fprintf(w, "Try:\n  curl --cacert %s -H 'Authorization: Bearer %s' \\\n", quote(cfg.Path(cfg.CACert)), secret)
 	fmt.Fprintf(w, "       -H 'Accept: application/taxii+json;version=2.1' https://%s/taxii2/api/collections/\n\n", host)
 	fmt.Fprintf(w, "Press Ctrl-C to stop.\n")
-	return n.Serve(ctx, ln)
+	if err := n.Serve(ctx, ln); err != nil {
+		return err
+	}
+	// The token printed above lives as long as this run: a kept demo node
+	// (--dir) must not gather tokens that never expire.
+	st, err := node.OpenStore(context.WithoutCancel(ctx), cfg)
+	if err != nil {
+		return fmt.Errorf("revoke the demo token: %w", err)
+	}
+	return errors.Join(st.RevokeToken(context.WithoutCancel(ctx), tok.ID), st.Close())
 }
 
 type loadedGroup struct {

@@ -15,7 +15,17 @@ import (
 	"time"
 
 	"github.com/puente-project/puente/internal/cli"
+	"github.com/puente-project/puente/internal/node"
 )
+
+func mustConfig(t *testing.T, dir string) node.Config {
+	t.Helper()
+	cfg, err := node.LoadConfig(dir, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
 
 // TestDemo runs `puente demo` in-process on a real loopback listener, reads
 // the address, CA and token it prints, checks over TLS that a TAXII client
@@ -52,6 +62,21 @@ func TestDemo(t *testing.T) {
 			t.Errorf("second run should reuse the node and not invent a password:\n%s", out.text)
 		}
 		out.stop(t)
+		// The run's token died with it.
+		st, err := node.OpenStore(t.Context(), mustConfig(t, filepath.Join(base, "mex")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks, err := st.Tokens(t.Context(), "")
+		st.Close()
+		if err != nil || len(toks) != run+1 {
+			t.Fatalf("tokens after run %d: %v, %v", run, toks, err)
+		}
+		for _, tok := range toks {
+			if !tok.Revoked {
+				t.Errorf("after run %d: token %s still active", run, tok.ID)
+			}
+		}
 	}
 
 	// Without --dir the temporary node is removed on exit.
