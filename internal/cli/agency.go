@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/puente-project/puente/internal/node"
+	"github.com/puente-project/puente/internal/store"
 )
 
 const agencyUsage = `Usage:
@@ -40,28 +41,21 @@ func runAgencyAdd(ctx context.Context, e *env, args []string) (err error) {
 	if help, err := parseCommand(e, fs, args, cmd, agencyUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
 	if *name == "" {
 		return usageError(cmd, "missing --name: the agency's short name, like SEMAR")
 	}
-	st, cfg, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	a, err := node.AddAgency(ctx, st, cfg.Party, *name, *title)
-	if errors.Is(err, node.ErrAgencyExists) {
-		return withHint(err, fmt.Sprintf("see the agencies with 'puente agency list --dir %s'", quote(dir)))
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, a.ID)
-	fmt.Fprintf(e.stderr, "puente: recorded agency %s (%s)\n", a.Name, a.Title)
-	return nil
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		a, err := node.AddAgency(ctx, st, cfg.Party, *name, *title)
+		if errors.Is(err, node.ErrAgencyExists) {
+			return withHint(err, fmt.Sprintf("see the agencies with 'puente agency list --dir %s'", quote(dir)))
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, a.ID)
+		fmt.Fprintf(e.stderr, "puente: recorded agency %s (%s)\n", a.Name, a.Title)
+		return nil
+	})
 }
 
 func runAgencyList(ctx context.Context, e *env, args []string) (err error) {
@@ -71,23 +65,16 @@ func runAgencyList(ctx context.Context, e *env, args []string) (err error) {
 	if help, err := parseCommand(e, fs, args, cmd, agencyUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
-	st, _, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	as, err := node.Agencies(ctx, st)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tIDENTITY\tTITLE")
-	for _, a := range as {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name, a.ID, a.Title)
-	}
-	return tw.Flush()
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		as, err := node.Agencies(ctx, st)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tIDENTITY\tTITLE")
+		for _, a := range as {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name, a.ID, a.Title)
+		}
+		return tw.Flush()
+	})
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/puente-project/puente/internal/node"
+	"github.com/puente-project/puente/internal/store"
 )
 
 const auditUsage = `Usage:
@@ -49,31 +52,24 @@ func runAuditDenials(ctx context.Context, e *env, args []string) (err error) {
 	if help, err := parseCommand(e, fs, args, cmd, auditDenialsUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
 	if *limit < 1 {
 		return usageError(cmd, "--limit must be at least 1")
 	}
-	st, _, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	ds, err := st.Denials(ctx, *limit)
-	if err != nil {
-		return fmt.Errorf("read refused attempts: %w", err)
-	}
-	if len(ds) == 0 {
-		fmt.Fprintln(e.stdout, "No refused attempts recorded.")
-		return nil
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tWHO\tACTION\tTARGET\tREASON")
-	for _, d := range ds {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Time.UTC().Format("2006-01-02T15:04:05.000000Z"), d.Principal,
-			d.Action, d.Target, strings.ReplaceAll(d.Reason, "\t", " "))
-	}
-	return tw.Flush()
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		ds, err := st.Denials(ctx, *limit)
+		if err != nil {
+			return fmt.Errorf("read refused attempts: %w", err)
+		}
+		if len(ds) == 0 {
+			fmt.Fprintln(e.stdout, "No refused attempts recorded.")
+			return nil
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME\tWHO\tACTION\tTARGET\tREASON")
+		for _, d := range ds {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Time.UTC().Format("2006-01-02T15:04:05.000000Z"), d.Principal,
+				d.Action, d.Target, strings.ReplaceAll(d.Reason, "\t", " "))
+		}
+		return tw.Flush()
+	})
 }

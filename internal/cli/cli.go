@@ -292,3 +292,19 @@ func quote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// withStore runs fn with the database of the node for cmd: the directory
+// is the --dir flag's value, else $PUENTE_DIR. It closes the database after
+// fn and reports a failure to close.
+func (e *env) withStore(ctx context.Context, cmd, dirFlag string, fn func(st store.Store, cfg node.Config, dir string) error) (err error) {
+	dir, err := e.nodeDir(cmd, dirFlag)
+	if err != nil {
+		return err
+	}
+	st, cfg, err := e.openStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	return fn(st, cfg, dir)
+}

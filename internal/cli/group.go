@@ -88,10 +88,6 @@ func runGroupCreate(ctx context.Context, e *env, args []string) (err error) {
 	if help, err := parseCommand(e, fs, args, cmd, groupCreateUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
 	if *name == "" {
 		return usageError(cmd, "missing --name: the group's name")
 	}
@@ -102,27 +98,24 @@ func runGroupCreate(ctx context.Context, e *env, args []string) (err error) {
 	if *members != "" {
 		memberList = strings.Split(*members, ",")
 	}
-	st, cfg, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	var agencyList []string
-	if *agencies != "" {
-		agencyList = strings.Split(*agencies, ",")
-	}
-	c, err := node.CreateGroup(ctx, st, cfg.Party, node.Group{Name: *name, Description: *description,
-		Members: memberList, DefaultMarking: *defMarking, Agencies: agencyList})
-	if errors.Is(err, store.ErrExists) {
-		return withHint(fmt.Errorf("a group or collection named %s already exists", *name),
-			fmt.Sprintf("see the groups with 'puente group list --dir %s'", quote(dir)))
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, c.ID)
-	fmt.Fprintf(e.stderr, "puente: created group %s with members %s\n", c.Alias, strings.Join(c.Members, ", "))
-	return nil
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		var agencyList []string
+		if *agencies != "" {
+			agencyList = strings.Split(*agencies, ",")
+		}
+		c, err := node.CreateGroup(ctx, st, cfg.Party, node.Group{Name: *name, Description: *description,
+			Members: memberList, DefaultMarking: *defMarking, Agencies: agencyList})
+		if errors.Is(err, store.ErrExists) {
+			return withHint(fmt.Errorf("a group or collection named %s already exists", *name),
+				fmt.Sprintf("see the groups with 'puente group list --dir %s'", quote(dir)))
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, c.ID)
+		fmt.Fprintf(e.stderr, "puente: created group %s with members %s\n", c.Alias, strings.Join(c.Members, ", "))
+		return nil
+	})
 }
 
 func runGroupList(ctx context.Context, e *env, args []string) (err error) {
@@ -132,32 +125,25 @@ func runGroupList(ctx context.Context, e *env, args []string) (err error) {
 	if help, err := parseCommand(e, fs, args, cmd, groupListUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
-	st, _, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	cs, err := st.Collections(ctx)
-	if err != nil {
-		return fmt.Errorf("list groups: %w", err)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tID\tKIND\tMEMBERS\tCREATED\tTITLE")
-	for _, c := range cs {
-		kind := "group"
-		switch {
-		case c.Internal:
-			kind = "internal"
-		case c.Archived:
-			kind = "archived"
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		cs, err := st.Collections(ctx)
+		if err != nil {
+			return fmt.Errorf("list groups: %w", err)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Alias, c.ID, kind, strings.Join(c.Members, ","), formatTime(c.Created), c.Title)
-	}
-	return tw.Flush()
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tID\tKIND\tMEMBERS\tCREATED\tTITLE")
+		for _, c := range cs {
+			kind := "group"
+			switch {
+			case c.Internal:
+				kind = "internal"
+			case c.Archived:
+				kind = "archived"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Alias, c.ID, kind, strings.Join(c.Members, ","), formatTime(c.Created), c.Title)
+		}
+		return tw.Flush()
+	})
 }
 
 const groupMemberUsage = `Usage:
@@ -190,44 +176,34 @@ func runGroupMember(ctx context.Context, e *env, args []string, add bool) (err e
 	if help, err := parseCommand(e, fs, args, cmd, groupMemberUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
 	if *name == "" || *party == "" {
 		return usageError(cmd, "missing --name or --party: the group and the party")
 	}
 	if err := node.CheckParty(*party); err != nil {
 		return usageError(cmd, "%v", err)
 	}
-	st, cfg, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	c, err := st.Collection(ctx, *name)
-	if errors.Is(err, store.ErrNotFound) {
-		return withHint(fmt.Errorf("no group %s", *name), fmt.Sprintf("see the groups with 'puente group list --dir %s'", quote(dir)))
-	}
-	if err != nil {
-		return fmt.Errorf("look up group %s: %w", *name, err)
-	}
-	if c.Internal {
-		return fmt.Errorf("the party-internal collection has no other members")
-	}
-	members := slices.DeleteFunc(slices.Clone(c.Members), func(m string) bool { return m == *party })
-	switch {
-	case add:
-		members = append(members, *party)
-	case *party == cfg.Party:
-		return fmt.Errorf("your own party %s cannot be removed from a group", cfg.Party)
-	}
-	if err := st.SetMembers(ctx, c.ID, members); err != nil {
-		return fmt.Errorf("change members of %s: %w", *name, err)
-	}
-	slices.Sort(members)
-	fmt.Fprintf(e.stdout, "Group %s: members %s.\n", c.Alias, strings.Join(members, ", "))
-	return nil
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		c, err := findGroup(ctx, st, *name, dir)
+		if err != nil {
+			return err
+		}
+		if c.Internal {
+			return fmt.Errorf("the party-internal collection has no other members")
+		}
+		members := slices.DeleteFunc(slices.Clone(c.Members), func(m string) bool { return m == *party })
+		switch {
+		case add:
+			members = append(members, *party)
+		case *party == cfg.Party:
+			return fmt.Errorf("your own party %s cannot be removed from a group", cfg.Party)
+		}
+		if err := st.SetMembers(ctx, c.ID, members); err != nil {
+			return fmt.Errorf("change members of %s: %w", *name, err)
+		}
+		slices.Sort(members)
+		fmt.Fprintf(e.stdout, "Group %s: members %s.\n", c.Alias, strings.Join(members, ", "))
+		return nil
+	})
 }
 
 const groupArchiveUsage = `Usage:
@@ -257,35 +233,38 @@ func runGroupArchive(ctx context.Context, e *env, args []string, archive bool) (
 	if help, err := parseCommand(e, fs, args, cmd, groupArchiveUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
 	if *name == "" {
 		return usageError(cmd, "missing --name: the group")
 	}
-	st, _, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	c, err := st.Collection(ctx, *name)
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		c, err := findGroup(ctx, st, *name, dir)
+		if err != nil {
+			return err
+		}
+		if c.Internal {
+			return fmt.Errorf("the party-internal collection cannot be archived")
+		}
+		if err := st.SetArchived(ctx, c.ID, archive); err != nil {
+			return fmt.Errorf("%s %s: %w", cmd, *name, err)
+		}
+		state := "open"
+		if archive {
+			state = "archived: read-only"
+		}
+		fmt.Fprintf(e.stdout, "Group %s is %s.\n", c.Alias, state)
+		return nil
+	})
+}
+
+// findGroup returns the collection of the group name on the node in dir,
+// with a hint when there is none.
+func findGroup(ctx context.Context, st store.Store, name, dir string) (store.Collection, error) {
+	c, err := st.Collection(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return withHint(fmt.Errorf("no group %s", *name), fmt.Sprintf("see the groups with 'puente group list --dir %s'", quote(dir)))
+		return c, withHint(fmt.Errorf("no group %s", name), fmt.Sprintf("see the groups with 'puente group list --dir %s'", quote(dir)))
 	}
 	if err != nil {
-		return fmt.Errorf("look up group %s: %w", *name, err)
+		return c, fmt.Errorf("look up group %s: %w", name, err)
 	}
-	if c.Internal {
-		return fmt.Errorf("the party-internal collection cannot be archived")
-	}
-	if err := st.SetArchived(ctx, c.ID, archive); err != nil {
-		return fmt.Errorf("%s %s: %w", cmd, *name, err)
-	}
-	state := "open"
-	if archive {
-		state = "archived: read-only"
-	}
-	fmt.Fprintf(e.stdout, "Group %s is %s.\n", c.Alias, state)
-	return nil
+	return c, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/puente-project/puente/internal/auth"
+	"github.com/puente-project/puente/internal/node"
 	"github.com/puente-project/puente/internal/store"
 )
 
@@ -92,36 +93,29 @@ func runTokenCreate(ctx context.Context, e *env, args []string) (err error) {
 	if help, err := parseCommand(e, fs, args, cmd, tokenCreateUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
 	if *user == "" {
 		return usageError(cmd, "missing --user: the user the token acts for")
 	}
-	st, _, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	u, err := st.User(ctx, *user)
-	if errors.Is(err, store.ErrNotFound) {
-		return errNoUser(*user, dir)
-	}
-	if err != nil {
-		return fmt.Errorf("look up user %s: %w", *user, err)
-	}
-	if u.Disabled {
-		return fmt.Errorf("user %s is disabled", *user)
-	}
-	secret, tok := auth.NewToken()
-	tok.User, tok.Created = u.Name, time.Now()
-	if err := st.CreateToken(ctx, tok); err != nil {
-		return fmt.Errorf("create token: %w", err)
-	}
-	fmt.Fprintln(e.stdout, secret)
-	fmt.Fprintf(e.stderr, "puente: created token %s for user %s; it is shown only once\n", tok.ID, u.Name)
-	return nil
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		u, err := st.User(ctx, *user)
+		if errors.Is(err, store.ErrNotFound) {
+			return errNoUser(*user, dir)
+		}
+		if err != nil {
+			return fmt.Errorf("look up user %s: %w", *user, err)
+		}
+		if u.Disabled {
+			return fmt.Errorf("user %s is disabled", *user)
+		}
+		secret, tok := auth.NewToken()
+		tok.User, tok.Created = u.Name, time.Now()
+		if err := st.CreateToken(ctx, tok); err != nil {
+			return fmt.Errorf("create token: %w", err)
+		}
+		fmt.Fprintln(e.stdout, secret)
+		fmt.Fprintf(e.stderr, "puente: created token %s for user %s; it is shown only once\n", tok.ID, u.Name)
+		return nil
+	})
 }
 
 func runTokenList(ctx context.Context, e *env, args []string) (err error) {
@@ -132,29 +126,22 @@ func runTokenList(ctx context.Context, e *env, args []string) (err error) {
 	if help, err := parseCommand(e, fs, args, cmd, tokenListUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
-	st, _, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	toks, err := st.Tokens(ctx, *user)
-	if err != nil {
-		return fmt.Errorf("list tokens: %w", err)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tUSER\tCREATED\tSTATE")
-	for _, t := range toks {
-		state := "active"
-		if t.Revoked {
-			state = "revoked"
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		toks, err := st.Tokens(ctx, *user)
+		if err != nil {
+			return fmt.Errorf("list tokens: %w", err)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.User, t.Created.UTC().Format(time.RFC3339), state)
-	}
-	return tw.Flush()
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tUSER\tCREATED\tSTATE")
+		for _, t := range toks {
+			state := "active"
+			if t.Revoked {
+				state = "revoked"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.User, t.Created.UTC().Format(time.RFC3339), state)
+		}
+		return tw.Flush()
+	})
 }
 
 func runTokenRevoke(ctx context.Context, e *env, args []string) (err error) {
@@ -165,25 +152,18 @@ func runTokenRevoke(ctx context.Context, e *env, args []string) (err error) {
 	if help, err := parseCommand(e, fs, args, cmd, tokenRevokeUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
 	if *id == "" {
 		return usageError(cmd, "missing --id: the token's public id (see 'puente token list')")
 	}
-	st, _, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	err = st.RevokeToken(ctx, *id)
-	if errors.Is(err, store.ErrNotFound) {
-		return withHint(fmt.Errorf("no token %s", *id), fmt.Sprintf("list the tokens with 'puente token list --dir %s'", quote(dir)))
-	}
-	if err != nil {
-		return fmt.Errorf("revoke token %s: %w", *id, err)
-	}
-	fmt.Fprintf(e.stdout, "Token %s is revoked.\n", *id)
-	return nil
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		err := st.RevokeToken(ctx, *id)
+		if errors.Is(err, store.ErrNotFound) {
+			return withHint(fmt.Errorf("no token %s", *id), fmt.Sprintf("list the tokens with 'puente token list --dir %s'", quote(dir)))
+		}
+		if err != nil {
+			return fmt.Errorf("revoke token %s: %w", *id, err)
+		}
+		fmt.Fprintf(e.stdout, "Token %s is revoked.\n", *id)
+		return nil
+	})
 }

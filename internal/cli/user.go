@@ -230,33 +230,26 @@ func runUserList(ctx context.Context, e *env, args []string) (err error) {
 	if help, err := parseCommand(e, fs, args, cmd, userListUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
-	st, _, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	users, err := st.Users(ctx)
-	if err != nil {
-		return fmt.Errorf("list users: %w", err)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLES\tAGENCY\tSTATUS\tCREATED")
-	for _, u := range users {
-		status := "enabled"
-		if u.Disabled {
-			status = "disabled"
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		users, err := st.Users(ctx)
+		if err != nil {
+			return fmt.Errorf("list users: %w", err)
 		}
-		agency := u.Agency
-		if agency == "" {
-			agency = "-"
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLES\tAGENCY\tSTATUS\tCREATED")
+		for _, u := range users {
+			status := "enabled"
+			if u.Disabled {
+				status = "disabled"
+			}
+			agency := u.Agency
+			if agency == "" {
+				agency = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, strings.Join(u.Roles, ","), agency, status, formatTime(u.Created))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, strings.Join(u.Roles, ","), agency, status, formatTime(u.Created))
-	}
-	return tw.Flush()
+		return tw.Flush()
+	})
 }
 
 // formatTime formats t for lists: UTC, to the minute.
@@ -275,31 +268,24 @@ func runUserSetDisabled(ctx context.Context, e *env, args []string, disabled boo
 	if help, err := parseCommand(e, fs, args, cmd, userDisableUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
 	if *name == "" {
 		return usageError(cmd, "missing --name: the user")
 	}
-	st, _, err := e.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, &err)
-	err = st.SetUserDisabled(ctx, *name, disabled)
-	if errors.Is(err, store.ErrNotFound) {
-		return errNoUser(*name, dir)
-	}
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", cmd, *name, err)
-	}
-	state := "enabled"
-	if disabled {
-		state = "disabled"
-	}
-	fmt.Fprintf(e.stdout, "User %s is %s.\n", *name, state)
-	return nil
+	return e.withStore(ctx, cmd, *dirFlag, func(st store.Store, cfg node.Config, dir string) error {
+		err := st.SetUserDisabled(ctx, *name, disabled)
+		if errors.Is(err, store.ErrNotFound) {
+			return errNoUser(*name, dir)
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", cmd, *name, err)
+		}
+		state := "enabled"
+		if disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(e.stdout, "User %s is %s.\n", *name, state)
+		return nil
+	})
 }
 
 // orList joins names as "a", "a or b", "a, b or c".
