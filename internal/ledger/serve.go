@@ -95,3 +95,23 @@ func Export(ctx context.Context, src Source, signedCheckpoint []byte, size int64
 	}
 	return write("checkpoint", signedCheckpoint)
 }
+
+// SourceFetcher reads a log from its Source directly, as of tree size
+// Size, with Checkpoint served at "checkpoint": the [Fetcher] a node uses
+// to check its own logs.
+type SourceFetcher struct {
+	Source     Source
+	Size       int64
+	Checkpoint []byte
+}
+
+// Fetch implements [Fetcher].
+func (f SourceFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
+	if path == "checkpoint" {
+		if f.Checkpoint == nil {
+			return nil, fmt.Errorf("ledger: checkpoint: %w", ErrMissing)
+		}
+		return f.Checkpoint, nil
+	}
+	return ReadPath(ctx, f.Source, f.Size, path)
+}

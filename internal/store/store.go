@@ -16,6 +16,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/puente-project/puente/internal/ledger"
 )
 
 // Sentinel errors. Callers test them with errors.Is.
@@ -102,6 +104,33 @@ type Store interface {
 	// limit of them.
 	Denials(ctx context.Context, limit int) ([]Denial, error)
 
+	// Logs returns every ledger log with entries, with its size.
+	Logs(ctx context.Context) ([]Log, error)
+	// LogSize returns the number of entries of log (0 when it has none).
+	LogSize(ctx context.Context, log string) (int64, error)
+	// ReadTile returns the stored hashes of one tile of log: the full tile,
+	// or the latest partial one (ledger.TileReader); an error wrapping
+	// ledger.ErrMissing when there is none.
+	ReadTile(ctx context.Context, log string, id ledger.TileID) ([]byte, error)
+	// LogEntries returns the n entries of log from index start on.
+	LogEntries(ctx context.Context, log string, start int64, n int) ([][]byte, error)
+	// FindEntries returns the entries of log about one object version,
+	// oldest first; ErrNotFound when there are none.
+	FindEntries(ctx context.Context, log, objectID, version string) ([]LogEntry, error)
+	// PutCheckpoint records a signed checkpoint of a log, one per size.
+	PutCheckpoint(ctx context.Context, c StoredCheckpoint) error
+	// LatestCheckpoint returns the checkpoint of log with the largest
+	// size; ErrNotFound when there is none.
+	LatestCheckpoint(ctx context.Context, log string) (StoredCheckpoint, error)
+	// Checkpoint returns the checkpoint of log at size; ErrNotFound when
+	// none was made at that size.
+	Checkpoint(ctx context.Context, log string, size int64) (StoredCheckpoint, error)
+	// PutReceipt records a partner's verified receipt for a checkpoint.
+	PutReceipt(ctx context.Context, r StoredReceipt) error
+	// LatestReceipt returns the receipt of log with the largest size;
+	// ErrNotFound when there is none.
+	LatestReceipt(ctx context.Context, log string) (StoredReceipt, error)
+
 	// Close releases the database. In-flight calls may fail afterwards.
 	Close() error
 }
@@ -144,6 +173,10 @@ type NewObject struct {
 	VersionKey string
 	Hash       [32]byte // SHA-256 of the object's canonical (RFC 8785) bytes
 	Raw        []byte   // the object exactly as received
+	// Channels are the partner parties whose channel log records this
+	// version when it is added, besides the internal log: the parties it
+	// is released to at the time, other than the node's own.
+	Channels []string
 	// Release says to which parties this version may go; see Release. The
 	// zero value releases to nobody but the node's own users.
 	Release Release
@@ -297,4 +330,55 @@ type Denial struct {
 	Action    string // e.g. "read collection", "add objects", "delete object"
 	Target    string // collection and object ids
 	Reason    string
+}
+
+// InternalLog names the log of everything the node itself stores (its own
+// oversight log). Every other log is a channel, named by the partner
+// party's code.
+const InternalLog = "internal"
+
+// Log is one ledger log and its size.
+type Log struct {
+	Name string // InternalLog or a partner party code
+	Size int64
+}
+
+// LogEntry is one entry of a log.
+type LogEntry struct {
+	Index int64
+	Data  []byte // canonical entry bytes (ledger.Entry)
+}
+
+// StoredCheckpoint is a signed checkpoint of one log.
+type StoredCheckpoint struct {
+	Log  string
+	Size int64
+	Note []byte // the signed note
+	Time time.Time
+}
+
+// StoredReceipt is a partner's receipt: its co-signature of one of our
+// checkpoints, already verified.
+type StoredReceipt struct {
+	Log      string
+	Size     int64
+	Note     []byte    // the checkpoint with our signature and the partner's
+	Signed   time.Time // the time inside the co-signature
+	Received time.Time
+}
+
+// LogSource returns one log of s as a ledger.Source.
+func LogSource(s Store, log string) ledger.Source { return logSource{s, log} }
+
+type logSource struct {
+	s   Store
+	log string
+}
+
+func (l logSource) ReadTile(ctx context.Context, id ledger.TileID) ([]byte, error) {
+	return l.s.ReadTile(ctx, l.log, id)
+}
+
+func (l logSource) Entries(ctx context.Context, start int64, n int) ([][]byte, error) {
+	return l.s.LogEntries(ctx, l.log, start, n)
 }

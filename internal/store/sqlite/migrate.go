@@ -127,6 +127,46 @@ ALTER TABLE collections ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN agency TEXT NOT NULL DEFAULT '';
 ALTER TABLE collections ADD COLUMN agencies TEXT NOT NULL DEFAULT '';  -- ",SEMAR,GN,"
 `,
+	// The ledger: one Merkle log per channel and the internal log.
+	`
+CREATE TABLE ledger_logs (
+	name TEXT PRIMARY KEY,   -- store.InternalLog or a partner party code
+	size INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE ledger_entries (
+	log        TEXT    NOT NULL,
+	idx        INTEGER NOT NULL,
+	object_id  TEXT    NOT NULL,
+	version    TEXT    NOT NULL,
+	data       BLOB    NOT NULL,  -- canonical entry (ledger.Entry)
+	PRIMARY KEY (log, idx)
+) WITHOUT ROWID;
+CREATE INDEX ledger_entries_object ON ledger_entries (object_id, version);
+-- Hash tiles (tlog-tiles): full tiles, and the latest partial tile of each
+-- level, which only ever grows.
+CREATE TABLE ledger_tiles (
+	log    TEXT    NOT NULL,
+	level  INTEGER NOT NULL,
+	idx    INTEGER NOT NULL,
+	hashes BLOB    NOT NULL,
+	PRIMARY KEY (log, level, idx)
+) WITHOUT ROWID;
+CREATE TABLE ledger_checkpoints (
+	log     TEXT    NOT NULL,
+	size    INTEGER NOT NULL,
+	note    BLOB    NOT NULL,
+	time_us INTEGER NOT NULL,
+	PRIMARY KEY (log, size)
+) WITHOUT ROWID;
+CREATE TABLE ledger_receipts (
+	log         TEXT    NOT NULL,
+	size        INTEGER NOT NULL,
+	note        BLOB    NOT NULL,
+	signed_us   INTEGER NOT NULL,
+	received_us INTEGER NOT NULL,
+	PRIMARY KEY (log, size)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema of db up to len(steps), one transaction per

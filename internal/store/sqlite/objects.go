@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/puente-project/puente/internal/ledger"
 	"github.com/puente-project/puente/internal/stix"
 	"github.com/puente-project/puente/internal/store"
 )
@@ -95,6 +96,12 @@ func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.
 		if n == 1 {
 			last = added
 			r.Outcome, r.DateAdded = store.Added, fromMicros(added)
+			e := ledger.Entry{Kind: ledger.KindObject, ObjectID: o.ID, Version: version, SHA256: o.Hash, Group: collectionID, Time: r.DateAdded}
+			for _, log := range append([]string{store.InternalLog}, o.Channels...) {
+				if err := t.appendEntry(ctx, log, e); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		// That version is stored already: the same or a conflict.
@@ -371,17 +378,20 @@ func (t *wtx) deleteObject(ctx context.Context, collectionID, objectID string, m
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: read collection: %w", err)
 	}
-	type version struct{ key, spec string }
+	type version struct {
+		key, spec, version string
+		hash               []byte
+	}
 	var all []version
 	if err := func() (err error) {
-		rows, err := t.tx.QueryContext(ctx, "SELECT version_key, spec_version FROM objects WHERE collection = ? AND object_id = ?", pk, objectID)
+		rows, err := t.tx.QueryContext(ctx, "SELECT version_key, spec_version, version, hash FROM objects WHERE collection = ? AND object_id = ?", pk, objectID)
 		if err != nil {
 			return err
 		}
 		defer func() { err = errors.Join(err, rows.Close()) }()
 		for rows.Next() {
 			var v version
-			if err := rows.Scan(&v.key, &v.spec); err != nil {
+			if err := rows.Scan(&v.key, &v.spec, &v.version, &v.hash); err != nil {
 				return err
 			}
 			all = append(all, v)
@@ -411,9 +421,15 @@ func (t *wtx) deleteObject(ctx context.Context, collectionID, objectID string, m
 	if len(doomed) == 0 {
 		return 0, fmt.Errorf("object %s: %w", objectID, store.ErrNotFound)
 	}
-	for _, k := range doomed {
-		if _, err := t.tx.ExecContext(ctx, "DELETE FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?", pk, objectID, k); err != nil {
+	for _, v := range all {
+		if !slices.Contains(doomed, v.key) {
+			continue
+		}
+		if _, err := t.tx.ExecContext(ctx, "DELETE FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?", pk, objectID, v.key); err != nil {
 			return 0, fmt.Errorf("sqlite: delete %s: %w", objectID, err)
+		}
+		if err := t.withdraw(ctx, collectionID, objectID, v.version, v.hash); err != nil {
+			return 0, err
 		}
 	}
 	var rest []string

@@ -220,6 +220,9 @@ func (w *writer) runTx(reqs []*writeReq) (errs []error, failed int, err error) {
 			}
 		}
 	}
+	if err := t.flushLedger(ctx); err != nil {
+		return nil, -1, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, -1, fmt.Errorf("sqlite: commit: %w", err)
 	}
@@ -233,6 +236,7 @@ type wtx struct {
 	tx    *sql.Tx
 	w     *writer
 	stmts [numStmts]*sql.Stmt // transaction-bound copies, made on first use
+	logs  map[string]*pendingLog // ledger appends, written at commit
 }
 
 // stmt returns the prepared statement id bound to the transaction.
@@ -252,6 +256,11 @@ const (
 	stInsertObject
 	stVersion
 	stVersionlessDuplicate
+	stLogSize
+	stInsertEntry
+	stTile
+	stPutTile
+	stSetLogSize
 	numStmts
 )
 
@@ -274,4 +283,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?,
 ON CONFLICT DO NOTHING`,
 	stVersion:              "SELECT hash, version, date_added_us FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?",
 	stVersionlessDuplicate: "SELECT version, date_added_us FROM objects WHERE collection = ? AND object_id = ? AND hash = ? LIMIT 1",
+	stLogSize:              "SELECT size FROM ledger_logs WHERE name = ?",
+	stInsertEntry:          "INSERT INTO ledger_entries (log, idx, object_id, version, data) VALUES (?, ?, ?, ?, ?)",
+	stTile:                 "SELECT hashes FROM ledger_tiles WHERE log = ? AND level = ? AND idx = ?",
+	stPutTile:              "INSERT INTO ledger_tiles (log, level, idx, hashes) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET hashes = excluded.hashes",
+	stSetLogSize:           "INSERT INTO ledger_logs (name, size) VALUES (?, ?) ON CONFLICT DO UPDATE SET size = excluded.size",
 }

@@ -58,6 +58,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Statuses", testStatuses},
 		{"Users", testUsers},
 		{"Tokens", testTokens},
+		{"Ledger", testLedger},
+		{"LedgerConcurrent", testLedgerConcurrent},
+		{"LedgerCheckpoints", testLedgerCheckpoints},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

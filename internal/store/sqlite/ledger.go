@@ -1,0 +1,280 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/puente-project/puente/internal/ledger"
+	"github.com/puente-project/puente/internal/store"
+)
+
+// pendingLog is what one transaction appends to one log: the log's size
+// when the transaction first touched it, and the new leaves. The hash
+// tiles are written once per log, when the transaction commits.
+type pendingLog struct {
+	size   int64
+	leaves []ledger.Hash
+}
+
+// appendEntry appends e to log in the transaction: the entry row now, its
+// hashes at commit (flushLedger).
+func (t *wtx) appendEntry(ctx context.Context, log string, e ledger.Entry) error {
+	data, err := e.Marshal()
+	if err != nil {
+		return err
+	}
+	p, ok := t.logs[log]
+	if !ok {
+		p = &pendingLog{}
+		err := t.stmt(ctx, stLogSize).QueryRowContext(ctx, log).Scan(&p.size)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlite: read size of log %s: %w", log, err)
+		}
+		if t.logs == nil {
+			t.logs = make(map[string]*pendingLog)
+		}
+		t.logs[log] = p
+	}
+	idx := p.size + int64(len(p.leaves))
+	if _, err := t.stmt(ctx, stInsertEntry).ExecContext(ctx, log, idx, e.ObjectID, e.Version, data); err != nil {
+		return fmt.Errorf("sqlite: append to log %s: %w", log, err)
+	}
+	p.leaves = append(p.leaves, ledger.LeafHash(data))
+	return nil
+}
+
+// flushLedger writes the hash tiles and sizes of the logs the transaction
+// appended to. It runs once per transaction, just before the commit.
+func (t *wtx) flushLedger(ctx context.Context) error {
+	names := make([]string, 0, len(t.logs))
+	for name := range t.logs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := t.logs[name]
+		if len(p.leaves) == 0 {
+			continue
+		}
+		changed, err := ledger.AppendTiles(ctx, txTiles{t, name}, p.size, p.leaves)
+		if err != nil {
+			return fmt.Errorf("sqlite: log %s: %w", name, err)
+		}
+		for id, hashes := range changed {
+			if _, err := t.stmt(ctx, stPutTile).ExecContext(ctx, name, id.Level, id.Index, hashes); err != nil {
+				return fmt.Errorf("sqlite: write tile of log %s: %w", name, err)
+			}
+		}
+		if _, err := t.stmt(ctx, stSetLogSize).ExecContext(ctx, name, p.size+int64(len(p.leaves))); err != nil {
+			return fmt.Errorf("sqlite: write size of log %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// txTiles reads tiles inside the write transaction.
+type txTiles struct {
+	t   *wtx
+	log string
+}
+
+func (r txTiles) ReadTile(ctx context.Context, id ledger.TileID) ([]byte, error) {
+	var b []byte
+	err := r.t.stmt(ctx, stTile).QueryRowContext(ctx, r.log, id.Level, id.Index).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("tile %d/%d of log %s: %w", id.Level, id.Index, r.log, ledger.ErrMissing)
+	}
+	return b, err
+}
+
+// withdraw appends a withdrawal entry for one deleted object version to
+// the internal log and to every channel that recorded it from this
+// collection.
+func (t *wtx) withdraw(ctx context.Context, collectionID, objectID, version string, hash []byte) error {
+	rows, err := t.tx.QueryContext(ctx, "SELECT log, data FROM ledger_entries WHERE object_id = ? AND version = ?", objectID, version)
+	if err != nil {
+		return fmt.Errorf("sqlite: find entries of %s: %w", objectID, err)
+	}
+	logs := []string{store.InternalLog}
+	for rows.Next() {
+		var log string
+		var data []byte
+		if err := rows.Scan(&log, &data); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: find entries of %s: %w", objectID, err)
+		}
+		e, err := ledger.ParseEntry(data)
+		if err == nil && e.Kind == ledger.KindObject && e.Group == collectionID && !slices.Contains(logs, log) {
+			logs = append(logs, log)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("sqlite: find entries of %s: %w", objectID, err)
+	}
+	e := ledger.Entry{Kind: ledger.KindWithdrawal, ObjectID: objectID, Version: version, Group: collectionID, Time: now()}
+	copy(e.SHA256[:], hash)
+	for _, log := range logs {
+		if err := t.appendEntry(ctx, log, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Logs implements store.Store.
+func (db *DB) Logs(ctx context.Context) (_ []store.Log, err error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT name, size FROM ledger_logs ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list logs: %w", err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	var out []store.Log
+	for rows.Next() {
+		var l store.Log
+		if err := rows.Scan(&l.Name, &l.Size); err != nil {
+			return nil, fmt.Errorf("sqlite: list logs: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// LogSize implements store.Store.
+func (db *DB) LogSize(ctx context.Context, log string) (int64, error) {
+	var n int64
+	err := db.read.QueryRowContext(ctx, "SELECT size FROM ledger_logs WHERE name = ?", log).Scan(&n)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("sqlite: size of log %s: %w", log, err)
+	}
+	return n, nil
+}
+
+// ReadTile implements store.Store.
+func (db *DB) ReadTile(ctx context.Context, log string, id ledger.TileID) ([]byte, error) {
+	var b []byte
+	err := db.read.QueryRowContext(ctx, "SELECT hashes FROM ledger_tiles WHERE log = ? AND level = ? AND idx = ?", log, id.Level, id.Index).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("tile %d/%d of log %s: %w", id.Level, id.Index, log, ledger.ErrMissing)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read tile: %w", err)
+	}
+	return b, nil
+}
+
+// LogEntries implements store.Store.
+func (db *DB) LogEntries(ctx context.Context, log string, start int64, n int) (_ [][]byte, err error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT idx, data FROM ledger_entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx", log, start, start+int64(n))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read entries: %w", err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	out := make([][]byte, 0, n)
+	for rows.Next() {
+		var idx int64
+		var b []byte
+		if err := rows.Scan(&idx, &b); err != nil {
+			return nil, fmt.Errorf("sqlite: read entries: %w", err)
+		}
+		if idx != start+int64(len(out)) {
+			return nil, fmt.Errorf("sqlite: log %s: entry %d missing: %w", log, start+int64(len(out)), ledger.ErrMissing)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// FindEntries implements store.Store.
+func (db *DB) FindEntries(ctx context.Context, log, objectID, version string) (_ []store.LogEntry, err error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT idx, data FROM ledger_entries WHERE object_id = ? AND version = ? AND log = ? ORDER BY idx", objectID, version, log)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find entries: %w", err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	var out []store.LogEntry
+	for rows.Next() {
+		var e store.LogEntry
+		if err := rows.Scan(&e.Index, &e.Data); err != nil {
+			return nil, fmt.Errorf("sqlite: find entries: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: find entries: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("entries of %s %s in log %s: %w", objectID, version, log, store.ErrNotFound)
+	}
+	return out, nil
+}
+
+// PutCheckpoint implements store.Store.
+func (db *DB) PutCheckpoint(ctx context.Context, c store.StoredCheckpoint) error {
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		_, err := t.tx.ExecContext(ctx, "INSERT INTO ledger_checkpoints (log, size, note, time_us) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+			c.Log, c.Size, c.Note, micros(c.Time))
+		if err != nil {
+			return fmt.Errorf("sqlite: put checkpoint: %w", err)
+		}
+		return nil
+	})
+}
+
+func (db *DB) checkpoint(ctx context.Context, query string, args ...any) (store.StoredCheckpoint, error) {
+	var c store.StoredCheckpoint
+	var us int64
+	err := db.read.QueryRowContext(ctx, query, args...).Scan(&c.Log, &c.Size, &c.Note, &us)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.StoredCheckpoint{}, fmt.Errorf("checkpoint: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.StoredCheckpoint{}, fmt.Errorf("sqlite: read checkpoint: %w", err)
+	}
+	c.Time = fromMicros(us)
+	return c, nil
+}
+
+// LatestCheckpoint implements store.Store.
+func (db *DB) LatestCheckpoint(ctx context.Context, log string) (store.StoredCheckpoint, error) {
+	return db.checkpoint(ctx, "SELECT log, size, note, time_us FROM ledger_checkpoints WHERE log = ? ORDER BY size DESC LIMIT 1", log)
+}
+
+// Checkpoint implements store.Store.
+func (db *DB) Checkpoint(ctx context.Context, log string, size int64) (store.StoredCheckpoint, error) {
+	return db.checkpoint(ctx, "SELECT log, size, note, time_us FROM ledger_checkpoints WHERE log = ? AND size = ?", log, size)
+}
+
+// PutReceipt implements store.Store.
+func (db *DB) PutReceipt(ctx context.Context, r store.StoredReceipt) error {
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		_, err := t.tx.ExecContext(ctx, `
+INSERT INTO ledger_receipts (log, size, note, signed_us, received_us) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (log, size) DO UPDATE SET note = excluded.note, signed_us = excluded.signed_us, received_us = excluded.received_us
+WHERE excluded.signed_us > ledger_receipts.signed_us`,
+			r.Log, r.Size, r.Note, micros(r.Signed), micros(r.Received))
+		if err != nil {
+			return fmt.Errorf("sqlite: put receipt: %w", err)
+		}
+		return nil
+	})
+}
+
+// LatestReceipt implements store.Store.
+func (db *DB) LatestReceipt(ctx context.Context, log string) (store.StoredReceipt, error) {
+	var r store.StoredReceipt
+	var signed, received int64
+	err := db.read.QueryRowContext(ctx, "SELECT log, size, note, signed_us, received_us FROM ledger_receipts WHERE log = ? ORDER BY size DESC LIMIT 1", log).
+		Scan(&r.Log, &r.Size, &r.Note, &signed, &received)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.StoredReceipt{}, fmt.Errorf("receipt: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.StoredReceipt{}, fmt.Errorf("sqlite: read receipt: %w", err)
+	}
+	r.Signed, r.Received = fromMicros(signed), fromMicros(received)
+	return r, nil
+}

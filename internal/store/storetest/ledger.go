@@ -1,0 +1,223 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/puente-project/puente/internal/ledger"
+	"github.com/puente-project/puente/internal/store"
+)
+
+// verifyLog checks log of s in full with the ledger's own verifier, as an
+// auditor would, and returns its entries.
+func verifyLog(t *testing.T, s store.Store, log string) []ledger.Entry {
+	t.Helper()
+	ctx := t.Context()
+	size, err := s.LogSize(ctx, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := store.LogSource(s, log)
+	root, err := ledger.TreeHash(ctx, src, size)
+	if err != nil {
+		t.Fatalf("log %s: root at size %d: %v", log, size, err)
+	}
+	var entries []ledger.Entry
+	err = ledger.VerifyLog(ctx, ledger.LogCheck{
+		Fetch:      ledger.SourceFetcher{Source: src, Size: size},
+		Checkpoint: ledger.Checkpoint{Origin: "test/" + log, Size: size, Root: root},
+		Entry: func(i int64, e ledger.Entry) error {
+			entries = append(entries, e)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatalf("log %s of size %d does not verify: %v", log, size, err)
+	}
+	return entries
+}
+
+// testLedger checks that every added version is appended, in the same
+// call, to the internal log and to the logs of its channels, and nothing
+// else: not duplicates, not conflicts; and that a delete appends
+// withdrawals to exactly the logs that recorded the version.
+func testLedger(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	coll := newCollection(t, s, 1)
+	other := newCollection(t, s, 2)
+	a := obj("indicator", 1, "2.1", ts(1), "a")
+	a.Channels = []string{"USA", "CAN"}
+	b := obj("indicator", 2, "2.1", ts(1), "b")
+	b.Channels = []string{"USA"}
+	c := obj("indicator", 3, "2.1", ts(1), "c") // internal only
+	res := add(t, s, coll, []store.NewObject{a, b, c})
+	add(t, s, coll, []store.NewObject{a, b}, store.Duplicate, store.Duplicate)
+	conflict := obj("indicator", 1, "2.1", ts(1), "other content")
+	conflict.Channels = []string{"USA"}
+	add(t, s, coll, []store.NewObject{conflict}, store.Conflict)
+	a2 := a
+	a2.Channels = []string{"USA"}
+	add(t, s, other, []store.NewObject{a2}) // the same object in another group
+
+	want := map[string][]string{
+		store.InternalLog: {a.ID, b.ID, c.ID, a.ID},
+		"USA":             {a.ID, b.ID, a.ID},
+		"CAN":             {a.ID},
+	}
+	logs, err := s.Logs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) != len(want) {
+		t.Errorf("Logs = %v, want the logs %v", logs, slices.Sorted(mapKeys(want)))
+	}
+	for log, ids := range want {
+		entries := verifyLog(t, s, log)
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.ObjectID)
+			if e.Kind != ledger.KindObject {
+				t.Errorf("log %s: entry of kind %s, want object", log, e.Kind)
+			}
+		}
+		if !slices.Equal(got, ids) {
+			t.Errorf("log %s holds %v, want %v", log, got, ids)
+		}
+	}
+	// The entry binds the version's hash, group and date_added.
+	e := verifyLog(t, s, "CAN")[0]
+	if e.SHA256 != a.Hash || e.Group != coll || e.Version != a.Version || !e.Time.Equal(res[0].DateAdded) {
+		t.Errorf("entry %+v does not match the object added (hash %x, group %s, version %s, date_added %v)", e, a.Hash, coll, a.Version, res[0].DateAdded)
+	}
+	found, err := s.FindEntries(ctx, "USA", a.ID, a.Version)
+	if err != nil || len(found) != 2 || found[0].Index != 0 || found[1].Index != 2 {
+		t.Errorf("FindEntries(USA, a) = %v, %v; want indexes 0 and 2", found, err)
+	}
+	if _, err := s.FindEntries(ctx, "CAN", b.ID, b.Version); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("FindEntries(CAN, b) = %v, want ErrNotFound", err)
+	}
+
+	// Withdrawing a from coll: the internal log and the channels that
+	// got it from coll (USA, CAN), not from the other group.
+	if _, err := s.DeleteObject(ctx, coll, a.ID, store.VersionMatch{All: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for log, n := range map[string]int{store.InternalLog: 5, "USA": 4, "CAN": 2} {
+		entries := verifyLog(t, s, log)
+		if len(entries) != n {
+			t.Fatalf("log %s has %d entries after the withdrawal, want %d", log, len(entries), n)
+		}
+		w := entries[n-1]
+		if w.Kind != ledger.KindWithdrawal || w.ObjectID != a.ID || w.Group != coll || w.SHA256 != a.Hash {
+			t.Errorf("log %s: last entry %+v, want the withdrawal of %s from %s", log, w, a.ID, coll)
+		}
+	}
+}
+
+func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// testLedgerConcurrent appends from many writers at once, across tile
+// boundaries, and checks that each log verifies, its indexes are dense,
+// and every acknowledged version is in it exactly once.
+func testLedgerConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	coll := newCollection(t, s, 1)
+	const writers, batches, per = 8, 10, 37
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			for b := range batches {
+				objs := make([]store.NewObject, per)
+				for i := range objs {
+					n := (w*batches+b)*per + i
+					objs[i] = obj("indicator", n, "2.1", ts(1), "x")
+					if n%3 == 0 {
+						objs[i].Channels = []string{"USA"}
+					}
+				}
+				if _, err := s.AddObjects(context.Background(), coll, objs); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for log, n := range map[string]int{store.InternalLog: writers * batches * per, "USA": (writers*batches*per + 2) / 3} {
+		entries := verifyLog(t, s, log)
+		seen := make(map[string]bool)
+		for _, e := range entries {
+			if seen[e.ObjectID] {
+				t.Fatalf("log %s: %s twice", log, e.ObjectID)
+			}
+			seen[e.ObjectID] = true
+		}
+		if len(entries) != n {
+			t.Errorf("log %s has %d entries, want %d", log, len(entries), n)
+		}
+	}
+}
+
+// testLedgerCheckpoints checks the record of checkpoints and receipts.
+func testLedgerCheckpoints(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	if _, err := s.LatestCheckpoint(ctx, "USA"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LatestCheckpoint on an empty store = %v, want ErrNotFound", err)
+	}
+	if _, err := s.LatestReceipt(ctx, "USA"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LatestReceipt on an empty store = %v, want ErrNotFound", err)
+	}
+	for _, size := range []int64{3, 10, 7} {
+		c := store.StoredCheckpoint{Log: "USA", Size: size, Note: fmt.Appendf(nil, "note %d", size), Time: t0.Add(time.Duration(size) * time.Second)}
+		if err := s.PutCheckpoint(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A second checkpoint at a size already signed keeps the first.
+	if err := s.PutCheckpoint(ctx, store.StoredCheckpoint{Log: "USA", Size: 10, Note: []byte("again"), Time: t0}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.LatestCheckpoint(ctx, "USA")
+	if err != nil || c.Size != 10 || string(c.Note) != "note 10" || !c.Time.Equal(t0.Add(10*time.Second)) {
+		t.Errorf("LatestCheckpoint = %+v, %v; want size 10, the first note", c, err)
+	}
+	if c, err := s.Checkpoint(ctx, "USA", 7); err != nil || string(c.Note) != "note 7" {
+		t.Errorf("Checkpoint(7) = %+v, %v", c, err)
+	}
+	if _, err := s.Checkpoint(ctx, "CAN", 7); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Checkpoint of another log = %v, want ErrNotFound", err)
+	}
+	for _, r := range []store.StoredReceipt{
+		{Log: "USA", Size: 3, Note: []byte("r3"), Signed: t0, Received: t0},
+		{Log: "USA", Size: 10, Note: []byte("r10"), Signed: t0.Add(time.Minute), Received: t0.Add(time.Minute)},
+		{Log: "USA", Size: 7, Note: []byte("r7"), Signed: t0, Received: t0},
+	} {
+		if err := s.PutReceipt(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.LatestReceipt(ctx, "USA")
+	if err != nil || r.Size != 10 || string(r.Note) != "r10" || !r.Signed.Equal(t0.Add(time.Minute)) {
+		t.Errorf("LatestReceipt = %+v, %v; want size 10", r, err)
+	}
+}
