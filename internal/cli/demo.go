@@ -197,6 +197,7 @@ func loadScenario(ctx context.Context, st store.Store, party string) ([]loadedGr
 				}
 				rs := marking.Compute(mo, g, nil)
 				objs[i].Release = store.Release{Originator: rs.Originator, AllMembers: rs.AllMembers, Parties: rs.Parties, Expires: rs.Expires}
+				objs[i].Channels = rs.Recipients(c.Members, party, time.Now())
 			}
 			if _, err := st.AddObjects(ctx, c.ID, objs); err != nil {
 				return nil, fmt.Errorf("load demo objects into %s: %w", name, err)

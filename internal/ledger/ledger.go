@@ -23,3 +23,12 @@
 // [signed note]: https://c2sp.org/signed-note
 // [tlog-cosignature]: https://c2sp.org/tlog-cosignature
 package ledger
+
+// ChannelName names a log of party's node for people and URLs: "MEX-USA"
+// for the channel from MEX to USA, "MEX-internal" for MEX's internal log.
+// log is the store's name of the log: a partner's code or "internal".
+func ChannelName(party, log string) string { return party + "-" + log }
+
+// Origin is the checkpoint origin of a log of party's node:
+// "puente/MEX-USA".
+func Origin(party, log string) string { return "puente/" + ChannelName(party, log) }

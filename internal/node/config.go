@@ -59,6 +59,11 @@ type Config struct {
 	// public verifier key; default "signing.key" and "signing.pub".
 	SigningKey string `json:"signing_key,omitempty"`
 	SigningPub string `json:"signing_pub,omitempty"`
+	// ReceiptKey and ReceiptPub hold the party's receipt key: it co-signs
+	// partners' checkpoints (tlog-cosignature v1); default "receipt.key"
+	// and "receipt.pub".
+	ReceiptKey string `json:"receipt_key,omitempty"`
+	ReceiptPub string `json:"receipt_pub,omitempty"`
 
 	// Dir is the node's directory, absolute. It is not part of the file.
 	Dir string `json:"-"`
@@ -80,6 +85,8 @@ func (c Config) withDefaults() Config {
 	set(&c.CAKey, "ca-key.pem")
 	set(&c.SigningKey, "signing.key")
 	set(&c.SigningPub, "signing.pub")
+	set(&c.ReceiptKey, "receipt.key")
+	set(&c.ReceiptPub, "receipt.pub")
 	return c
 }
 
@@ -107,6 +114,7 @@ func (c Config) Validate() error {
 		{"database", c.Database}, {"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey},
 		{"ca_cert", c.CACert}, {"ca_key", c.CAKey},
 		{"signing_key", c.SigningKey}, {"signing_pub", c.SigningPub},
+		{"receipt_key", c.ReceiptKey}, {"receipt_pub", c.ReceiptPub},
 	} {
 		if f.v == "" {
 			return fmt.Errorf("%s: empty file name", f.name)

@@ -20,14 +20,14 @@ func TestLoadConfig(t *testing.T) {
 			file: `{"party": "MEX"}`,
 			want: Config{Party: "MEX", Title: "Puente MEX", Listen: "127.0.0.1:8443", Database: "puente.db",
 				TLSCert: "server.pem", TLSKey: "server-key.pem", CACert: "ca.pem", CAKey: "ca-key.pem",
-				SigningKey: "signing.key", SigningPub: "signing.pub"},
+				SigningKey: "signing.key", SigningPub: "signing.pub", ReceiptKey: "receipt.key", ReceiptPub: "receipt.pub"},
 		},
 		{
 			name: "every field",
 			file: `{"party": "USA", "title": "T", "listen": ":443", "database": "/var/lib/p.db",
-				"tls_cert": "a", "tls_key": "b", "ca_cert": "c", "ca_key": "d", "signing_key": "e", "signing_pub": "f"}`,
+				"tls_cert": "a", "tls_key": "b", "ca_cert": "c", "ca_key": "d", "signing_key": "e", "signing_pub": "f", "receipt_key": "g", "receipt_pub": "h"}`,
 			want: Config{Party: "USA", Title: "T", Listen: ":443", Database: "/var/lib/p.db",
-				TLSCert: "a", TLSKey: "b", CACert: "c", CAKey: "d", SigningKey: "e", SigningPub: "f"},
+				TLSCert: "a", TLSKey: "b", CACert: "c", CAKey: "d", SigningKey: "e", SigningPub: "f", ReceiptKey: "g", ReceiptPub: "h"},
 		},
 		{
 			name: "environment overrides the file",
@@ -35,7 +35,7 @@ func TestLoadConfig(t *testing.T) {
 			env:  map[string]string{"PUENTE_LISTEN": "127.0.0.1:2", "PUENTE_DATABASE": "b.db"},
 			want: Config{Party: "MEX", Title: "Puente MEX", Listen: "127.0.0.1:2", Database: "b.db",
 				TLSCert: "server.pem", TLSKey: "server-key.pem", CACert: "ca.pem", CAKey: "ca-key.pem",
-				SigningKey: "signing.key", SigningPub: "signing.pub"},
+				SigningKey: "signing.key", SigningPub: "signing.pub", ReceiptKey: "receipt.key", ReceiptPub: "receipt.pub"},
 		},
 	}
 	for _, tc := range tests {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/puente-project/puente/internal/auth"
+	"github.com/puente-project/puente/internal/ledger"
 	"github.com/puente-project/puente/internal/store"
 )
 
@@ -140,7 +141,7 @@ func makeNodeDir(dir string) (created bool, err error) {
 		return false, fmt.Errorf("%w (%s exists)", ErrNodeExists, ConfigFile)
 	}
 	cfg := Config{Party: "XXX"}.withDefaults()
-	for _, name := range []string{cfg.Database, cfg.Database + "-wal", cfg.Database + "-shm", cfg.TLSCert, cfg.TLSKey, cfg.CACert, cfg.CAKey, cfg.SigningKey, cfg.SigningPub} {
+	for _, name := range []string{cfg.Database, cfg.Database + "-wal", cfg.Database + "-shm", cfg.TLSCert, cfg.TLSKey, cfg.CACert, cfg.CAKey, cfg.SigningKey, cfg.SigningPub, cfg.ReceiptKey, cfg.ReceiptPub} {
 		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
 			return false, fmt.Errorf("%s already exists; use an empty directory", filepath.Join(dir, name))
 		}
@@ -175,6 +176,10 @@ func initFiles(ctx context.Context, cfg Config, staging string, dnsNames []strin
 	if err != nil {
 		return InitResult{}, nil, fmt.Errorf("generate signing key: %w", err)
 	}
+	rkey, rpub, err := ledger.GenerateCosigner(rand.Reader, receiptKeyName(cfg.Party))
+	if err != nil {
+		return InitResult{}, nil, fmt.Errorf("generate receipt key: %w", err)
+	}
 	for _, f := range []struct {
 		name string
 		data []byte
@@ -186,6 +191,8 @@ func initFiles(ctx context.Context, cfg Config, staging string, dnsNames []strin
 		{cfg.TLSKey, srv.keyPEM, 0o600},
 		{cfg.SigningKey, []byte(skey + "\n"), 0o600},
 		{cfg.SigningPub, []byte(vkey + "\n"), 0o644},
+		{cfg.ReceiptKey, []byte(rkey + "\n"), 0o600},
+		{cfg.ReceiptPub, []byte(rpub + "\n"), 0o644},
 	} {
 		if err := writeFile(in(f.name), f.data, f.perm); err != nil {
 			return InitResult{}, nil, err

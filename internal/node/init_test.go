@@ -38,7 +38,7 @@ func TestInit(t *testing.T) {
 		"puente.json": 0o600, "puente.db": 0o600,
 		"ca.pem": 0o644, "ca-key.pem": 0o600,
 		"server.pem": 0o644, "server-key.pem": 0o600,
-		"signing.key": 0o600, "signing.pub": 0o644,
+		"signing.key": 0o600, "signing.pub": 0o644, "receipt.key": 0o600, "receipt.pub": 0o644,
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -13,6 +13,8 @@
 //	server-key.pem   its private key (0600)
 //	signing.key      checkpoint-signing key, [signed note] signer key (0600)
 //	signing.pub      its verifier key, public: partners pin it
+//	receipt.key      receipt key: co-signs partners' checkpoints (0600)
+//	receipt.pub      its verifier key, public: partners pin it
 //
 // [signed note]: https://c2sp.org/signed-note
 package node
@@ -23,6 +25,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,6 +37,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/puente-project/puente/internal/auth"
+	"github.com/puente-project/puente/internal/ledger"
 	"github.com/puente-project/puente/internal/store"
 	"github.com/puente-project/puente/internal/store/sqlite"
 )
@@ -82,12 +86,14 @@ type Node struct {
 	signer   note.Signer
 	verifier note.Verifier
 	vkey     string // verifier key, public
+	cosigner *ledger.Cosigner // receipt key; nil on nodes made before it existed
 	tokenKey []byte
 	handler  http.Handler
 	denials  *denialLog
 
 	shutdownTimeout time.Duration
 	pruneEvery      time.Duration
+	checkpointEvery time.Duration
 	now             func() time.Time
 
 	closeOnce sync.Once
@@ -110,6 +116,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Node, error) {
 		logger:          logger.With(slog.String(logKeySubsystem, "node")),
 		shutdownTimeout: defaultShutdownTimeout,
 		pruneEvery:      defaultPruneEvery,
+		checkpointEvery: defaultCheckpointEvery,
 		now:             time.Now,
 	}
 	if err := n.loadKeys(ctx); err != nil {
@@ -160,8 +167,20 @@ func (n *Node) loadKeys(ctx context.Context) error {
 		return err
 	}
 	n.vkey = vkey
-	n.tokenKey, err = tokenKey(skey)
-	return err
+	if n.tokenKey, err = tokenKey(skey); err != nil {
+		return err
+	}
+	// The receipt key: nodes made before it existed have none, and
+	// cannot acknowledge partners' logs until one is made.
+	if rkey, err := readKeyFile(c.Path(c.ReceiptKey)); err == nil {
+		n.checkPrivate(ctx, c.Path(c.ReceiptKey))
+		if n.cosigner, err = ledger.ParseCosigner(rkey); err != nil {
+			return fmt.Errorf("load receipt key %s: %w", c.Path(c.ReceiptKey), err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // checkPrivate warns when a private key file can be read by others.
@@ -255,6 +274,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) (err error) {
 	janitorCtx, stopJanitor := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { n.janitor(janitorCtx) })
+	wg.Go(func() { n.publishLoop(janitorCtx) })
 	defer func() {
 		stopJanitor()
 		wg.Wait()

@@ -161,6 +161,9 @@ func checkHostname(h string) error {
 	return nil
 }
 
+// receiptKeyName is the key name of a party's receipt key.
+func receiptKeyName(party string) string { return "puente-" + party + "-receipts" }
+
 // signingKeyName is the note key name of a party's checkpoint-signing key.
 func signingKeyName(party string) string {
 	return "puente-" + strings.ToLower(party)

@@ -131,6 +131,13 @@ type Store interface {
 	// ErrNotFound when there is none.
 	LatestReceipt(ctx context.Context, log string) (StoredReceipt, error)
 
+	// PutPeer pins a partner party, or replaces its pinned keys.
+	PutPeer(ctx context.Context, p Peer) error
+	// Peer returns the pinned partner party; ErrNotFound when it is not.
+	Peer(ctx context.Context, party string) (Peer, error)
+	// Peers returns the pinned partners, by party code.
+	Peers(ctx context.Context) ([]Peer, error)
+
 	// Close releases the database. In-flight calls may fail afterwards.
 	Close() error
 }
@@ -381,4 +388,11 @@ func (l logSource) ReadTile(ctx context.Context, id ledger.TileID) ([]byte, erro
 
 func (l logSource) Entries(ctx context.Context, start int64, n int) ([][]byte, error) {
 	return l.s.LogEntries(ctx, l.log, start, n)
+}
+
+// Peer is a partner party pinned by this node.
+type Peer struct {
+	Party      string
+	ReceiptKey string // verifier key of its receipts (tlog-cosignature v1)
+	Added      time.Time
 }

@@ -533,7 +533,8 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 		rs := marking.Compute(mos[i], group, reg)
 		objs = append(objs, store.NewObject{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
 			Version: o.Version, VersionKey: o.VersionKey, Hash: o.Hash, Raw: o.Raw,
-			Release: store.Release{Originator: rs.Originator, AllMembers: rs.AllMembers, Parties: rs.Parties, Expires: rs.Expires}})
+			Channels: rs.Recipients(c.Members, s.cfg.Party, time.Now()),
+			Release:  store.Release{Originator: rs.Originator, AllMembers: rs.AllMembers, Parties: rs.Parties, Expires: rs.Expires}})
 	}
 	if len(objs) > 0 {
 		results, err := s.st.AddObjects(ctx, c.ID, objs)

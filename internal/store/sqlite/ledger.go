@@ -278,3 +278,50 @@ func (db *DB) LatestReceipt(ctx context.Context, log string) (store.StoredReceip
 	r.Signed, r.Received = fromMicros(signed), fromMicros(received)
 	return r, nil
 }
+
+// PutPeer implements store.Store.
+func (db *DB) PutPeer(ctx context.Context, p store.Peer) error {
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		_, err := t.tx.ExecContext(ctx, "INSERT INTO peers (party, receipt_key, added_us) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET receipt_key = excluded.receipt_key",
+			p.Party, p.ReceiptKey, micros(p.Added))
+		if err != nil {
+			return fmt.Errorf("sqlite: put peer: %w", err)
+		}
+		return nil
+	})
+}
+
+// Peer implements store.Store.
+func (db *DB) Peer(ctx context.Context, party string) (store.Peer, error) {
+	var p store.Peer
+	var us int64
+	err := db.read.QueryRowContext(ctx, "SELECT party, receipt_key, added_us FROM peers WHERE party = ?", party).Scan(&p.Party, &p.ReceiptKey, &us)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Peer{}, fmt.Errorf("peer %s: %w", party, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Peer{}, fmt.Errorf("sqlite: read peer: %w", err)
+	}
+	p.Added = fromMicros(us)
+	return p, nil
+}
+
+// Peers implements store.Store.
+func (db *DB) Peers(ctx context.Context) (_ []store.Peer, err error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT party, receipt_key, added_us FROM peers ORDER BY party")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list peers: %w", err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	var out []store.Peer
+	for rows.Next() {
+		var p store.Peer
+		var us int64
+		if err := rows.Scan(&p.Party, &p.ReceiptKey, &us); err != nil {
+			return nil, fmt.Errorf("sqlite: list peers: %w", err)
+		}
+		p.Added = fromMicros(us)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

@@ -158,6 +158,13 @@ CREATE TABLE ledger_checkpoints (
 	time_us INTEGER NOT NULL,
 	PRIMARY KEY (log, size)
 ) WITHOUT ROWID;
+-- Partner parties pinned by this node (federation), with the key that
+-- signs their receipts.
+CREATE TABLE peers (
+	party       TEXT PRIMARY KEY,
+	receipt_key TEXT NOT NULL,  -- tlog-cosignature v1 verifier key
+	added_us    INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE ledger_receipts (
 	log         TEXT    NOT NULL,
 	size        INTEGER NOT NULL,

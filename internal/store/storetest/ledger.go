@@ -221,3 +221,21 @@ func testLedgerCheckpoints(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("LatestReceipt = %+v, %v; want size 10", r, err)
 	}
 }
+
+// testPeers checks pinning partners.
+func testPeers(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	if _, err := s.Peer(ctx, "USA"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Peer on an empty store = %v, want ErrNotFound", err)
+	}
+	for _, p := range []store.Peer{{Party: "USA", ReceiptKey: "k1", Added: t0}, {Party: "CAN", ReceiptKey: "k2", Added: t0}, {Party: "USA", ReceiptKey: "k3", Added: t0.Add(time.Hour)}} {
+		if err := s.PutPeer(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps, err := s.Peers(ctx)
+	if err != nil || len(ps) != 2 || ps[0].Party != "CAN" || ps[1].ReceiptKey != "k3" || !ps[1].Added.Equal(t0) {
+		t.Errorf("Peers = %+v, %v; want CAN, then USA with key k3 added at %v", ps, err, t0)
+	}
+}

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Ledger", testLedger},
 		{"LedgerConcurrent", testLedgerConcurrent},
 		{"LedgerCheckpoints", testLedgerCheckpoints},
+		{"Peers", testPeers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
