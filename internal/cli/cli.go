@@ -50,7 +50,11 @@ func commands() []command {
 		tokenCommand(),
 		groupCommand(),
 		agencyCommand(),
+		shareCommand(),
 		auditCommand(),
+		statusCommand(),
+		ledgerCommand(),
+		verifyCommand(),
 		versionCommand(),
 		helpCommand(),
 	}

@@ -183,7 +183,11 @@ func TestProofBundle(t *testing.T) {
 		"other signer":        {b, object, otherVerifier, ErrBadSignature},
 		"index moved":         {func() ProofBundle { c := b; c.Index = 301; return c }(), nil, verifier, ErrBadProof},
 		"proof hash replaced": {func() ProofBundle { c := b; c.Proof = append([]string{b.Proof[1]}, b.Proof[1:]...); return c }(), nil, verifier, ErrBadProof},
-		"entry altered":       {func() ProofBundle { c := b; c.Entry = strings.Replace(c.Entry, `"group":"g"`, `"group":"h"`, 1); return c }(), nil, verifier, ErrBadProof},
+		"entry altered": {func() ProofBundle {
+			c := b
+			c.Entry = strings.Replace(c.Entry, `"group":"g"`, `"group":"h"`, 1)
+			return c
+		}(), nil, verifier, ErrBadProof},
 	} {
 		_, _, err := c.b.Verify(origin, c.v, c.object)
 		if !errors.Is(err, c.is) {

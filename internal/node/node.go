@@ -85,7 +85,7 @@ type Node struct {
 	cert     tls.Certificate
 	signer   note.Signer
 	verifier note.Verifier
-	vkey     string // verifier key, public
+	vkey     string           // verifier key, public
 	cosigner *ledger.Cosigner // receipt key; nil on nodes made before it existed
 	tokenKey []byte
 	handler  http.Handler

@@ -211,3 +211,17 @@ func loadSigningKey(skey, vkey string) (note.Signer, note.Verifier, error) {
 	}
 	return signer, verifier, nil
 }
+
+// LoadSigner reads the checkpoint-signing key pair of the node whose
+// configuration is cfg, for commands that sign checkpoints on demand.
+func LoadSigner(cfg Config) (note.Signer, note.Verifier, error) {
+	skey, err := readKeyFile(cfg.Path(cfg.SigningKey))
+	if err != nil {
+		return nil, nil, err
+	}
+	vkey, err := readKeyFile(cfg.Path(cfg.SigningPub))
+	if err != nil {
+		return nil, nil, err
+	}
+	return loadSigningKey(skey, vkey)
+}

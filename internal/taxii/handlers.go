@@ -490,9 +490,47 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 		}
 		return &Error{Status: http.StatusBadRequest, Title: "Bad request", Description: "The request body could not be read.", Err: err}
 	}
-	raws, err := parseEnvelope(body, s.cfg.MaxObjects)
+	st, err := s.share(ctx, p, c, body, requested)
 	if err != nil {
 		return err
+	}
+	s.writeJSON(w, r, http.StatusAccepted, toStatusResource(st))
+	return nil
+}
+
+// ErrNoWrite means the principal may not add objects to the collection.
+var ErrNoWrite = errors.New("no right to add objects to this collection")
+
+// Share adds the objects of a TAXII envelope to a collection as p, exactly
+// as a POST to the collection's objects endpoint does: the same rights,
+// validation, release computation and ledger appends. It is for local
+// tools (puente share). It returns the status resource recorded. A
+// collection p may not see is store.ErrNotFound; one p may see but not
+// write to is ErrNoWrite.
+func (s *Server) Share(ctx context.Context, p auth.Principal, collection string, envelope []byte) (store.Status, error) {
+	requested := time.Now()
+	c, err := s.st.Collection(ctx, collection)
+	if err != nil {
+		return store.Status{}, err
+	}
+	rt := s.rights(p, c)
+	if !rt.Read && !rt.Write {
+		s.denied(p, "share to collection", c.ID, "not a member of the group, or the party-internal collection")
+		return store.Status{}, fmt.Errorf("collection %s: %w", collection, store.ErrNotFound)
+	}
+	if !rt.Write {
+		s.denied(p, "add objects", c.ID, "no write right")
+		return store.Status{}, ErrNoWrite
+	}
+	return s.share(ctx, p, c, envelope, requested)
+}
+
+// share adds the objects of envelope to c for p, who may write to it, and
+// records the status resource.
+func (s *Server) share(ctx context.Context, p auth.Principal, c store.Collection, body []byte, requested time.Time) (store.Status, error) {
+	raws, err := parseEnvelope(body, s.cfg.MaxObjects)
+	if err != nil {
+		return store.Status{}, err
 	}
 
 	st := store.Status{ID: newUUID(), Owner: owner(p), CollectionID: c.ID, Status: "complete",
@@ -521,7 +559,7 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 	}
 	reg, refused, err := s.markings(ctx, c, valid, mos)
 	if err != nil {
-		return err
+		return store.Status{}, err
 	}
 	group := marking.Group{Members: c.Members, DefaultMarking: c.DefaultMarking, Internal: c.Internal}
 	for i, o := range valid {
@@ -539,7 +577,7 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if len(objs) > 0 {
 		results, err := s.st.AddObjects(ctx, c.ID, objs)
 		if err != nil {
-			return fmt.Errorf("add %d objects: %w", len(objs), err)
+			return store.Status{}, fmt.Errorf("add %d objects: %w", len(objs), err)
 		}
 		for _, res := range results {
 			d := store.StatusDetail{ID: res.ID, Version: res.Version}
@@ -557,12 +595,11 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, p auth.Princ
 	}
 	st.Created = time.Now()
 	if err := s.st.PutStatus(ctx, st); err != nil {
-		return fmt.Errorf("store status: %w", err)
+		return store.Status{}, fmt.Errorf("store status: %w", err)
 	}
 	s.log.DebugContext(ctx, "objects added", slog.String("collection", c.ID), slog.String("status", st.ID),
 		slog.Int("successes", len(st.Successes)), slog.Int("failures", len(st.Failures)))
-	s.writeJSON(w, r, http.StatusAccepted, toStatusResource(st))
-	return nil
+	return st, nil
 }
 
 // markings returns a registry of the marking definitions that the objects

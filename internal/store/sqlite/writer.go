@@ -235,7 +235,7 @@ func (w *writer) runTx(reqs []*writeReq) (errs []error, failed int, err error) {
 type wtx struct {
 	tx    *sql.Tx
 	w     *writer
-	stmts [numStmts]*sql.Stmt // transaction-bound copies, made on first use
+	stmts [numStmts]*sql.Stmt    // transaction-bound copies, made on first use
 	logs  map[string]*pendingLog // ledger appends, written at commit
 }
 
