@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/puente-project/puente/internal/ledger"
 	"github.com/puente-project/puente/internal/store"
 )
 
@@ -22,17 +23,19 @@ import (
 const crashChildEnv = "PUENTE_SQLITE_CRASH_CHILD"
 
 // TestCrash kills, with SIGKILL, a process that is adding objects, at a
-// random moment, and checks that every batch it acknowledged is in the
-// database and that the database is sound (G7: nothing acknowledged is
-// lost). The child prints a batch's ids only after AddObjects returned.
+// random moment, 50 times, and checks after each restart that every batch
+// it acknowledged is in the database with its ledger entries, that the
+// logs verify in full, and that nothing is half-written: the logs hold
+// exactly the stored objects (G7: nothing acknowledged is lost; G3). The
+// child prints a batch's ids only after AddObjects returned.
 func TestCrash(t *testing.T) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		crashChild(path)
 		return
 	}
-	rounds := 10
+	rounds := 50
 	if testing.Short() {
-		rounds = 3
+		rounds = 5
 	}
 	path := filepath.Join(t.TempDir(), "puente.db")
 	// The parent makes the collection: a child may die before it could.
@@ -46,7 +49,7 @@ func TestCrash(t *testing.T) {
 	}
 	total := 0
 	for round := range rounds {
-		acked := runCrashChild(t, path, time.Duration(50+rand.IntN(250))*time.Millisecond)
+		acked := runCrashChild(t, path, time.Duration(30+rand.IntN(150))*time.Millisecond)
 		total += len(acked)
 
 		db, err := Open(t.Context(), path)
@@ -83,6 +86,22 @@ func TestCrash(t *testing.T) {
 		}
 		if missing > 0 {
 			t.Errorf("round %d: %d of %d acknowledged objects missing after SIGKILL", round, missing, len(acked))
+		}
+		// The logs: each verifies in full, and records exactly the stored
+		// objects, each once (the channel: those the child sent to USA).
+		for _, log := range []string{store.InternalLog, "USA"} {
+			seen := make(map[string]bool)
+			for _, e := range verifyStoredLog(t, db, log) {
+				if seen[e.ObjectID] || !stored[e.ObjectID] {
+					t.Fatalf("round %d: log %s: entry for %s, stored %v, seen before %v", round, log, e.ObjectID, stored[e.ObjectID], seen[e.ObjectID])
+				}
+				seen[e.ObjectID] = true
+			}
+			for id := range stored {
+				if want := log == store.InternalLog || toUSA(id); want != seen[id] {
+					t.Fatalf("round %d: object %s stored, in log %s: %v, want %v", round, id, log, seen[id], want)
+				}
+			}
 		}
 		t.Logf("round %d: %d acknowledged, %d stored in all rounds", round, len(acked), len(stored))
 		if err := db.Close(); err != nil {
@@ -140,7 +159,11 @@ func crashChild(path string) {
 			for b := 0; ; b++ {
 				var objs []store.NewObject
 				for i := range 20 + rand.IntN(100) {
-					objs = append(objs, newObj(int(prefix)<<20|g<<18|b<<7|i, "", strings.Repeat("x", 512)))
+					o := newObj(int(prefix)<<20|g<<18|b<<7|i, "", strings.Repeat("x", 512))
+					if toUSA(o.ID) {
+						o.Channels = []string{"USA"}
+					}
+					objs = append(objs, o)
 				}
 				if _, err := db.AddObjects(ctx, "crash", objs); err != nil {
 					fmt.Fprintln(os.Stderr, err)
@@ -159,4 +182,38 @@ func crashChild(path string) {
 		})
 	}
 	wg.Wait()
+}
+
+// toUSA says whether the crash child releases an object to USA: about half.
+func toUSA(id string) bool { return id[len(id)-1]%2 == 0 }
+
+// verifyStoredLog verifies log in full from the database's tiles and
+// entries and returns its entries.
+func verifyStoredLog(t *testing.T, db *DB, log string) []ledger.Entry {
+	t.Helper()
+	ctx := t.Context()
+	size, err := db.LogSize(ctx, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int64
+	if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM ledger_entries WHERE log = ?", log).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != size {
+		t.Fatalf("log %s: size %d, %d entry rows", log, size, rows)
+	}
+	src := store.LogSource(db, log)
+	root, err := ledger.TreeHash(ctx, src, size)
+	if err != nil {
+		t.Fatalf("log %s: %v", log, err)
+	}
+	var out []ledger.Entry
+	err = ledger.VerifyLog(ctx, ledger.LogCheck{Fetch: ledger.SourceFetcher{Source: src, Size: size},
+		Checkpoint: ledger.Checkpoint{Origin: log, Size: size, Root: root},
+		Entry:      func(_ int64, e ledger.Entry) error { out = append(out, e); return nil }})
+	if err != nil {
+		t.Fatalf("log %s does not verify after SIGKILL: %v", log, err)
+	}
+	return out
 }
