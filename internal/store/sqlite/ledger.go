@@ -7,26 +7,45 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/puente-project/puente/internal/ledger"
 	"github.com/puente-project/puente/internal/store"
 )
 
 // pendingLog is what one transaction appends to one log: the log's size
-// when the transaction first touched it, and the new leaves. The hash
-// tiles are written once per log, when the transaction commits.
+// when the transaction first touched it, and the new entries (positions in
+// wtx.records) with their leaf hashes.
 type pendingLog struct {
-	size   int64
-	leaves []ledger.Hash
+	size    int64
+	records []int
+	leaves  []ledger.Hash
 }
 
-// appendEntry appends e to log in the transaction: the entry row now, its
-// hashes at commit (flushLedger).
-func (t *wtx) appendEntry(ctx context.Context, log string, e ledger.Entry) error {
+// pendingRecord is an entry made in the transaction, to be appended to one
+// or more logs.
+type pendingRecord struct {
+	objectID, version string
+	data              []byte
+	leaf              ledger.Hash
+	placements        []byte // ",internal:5,USA:3,"
+}
+
+// newRecord marshals e once, for every log it goes to.
+func (t *wtx) newRecord(e ledger.Entry) (int, error) {
 	data, err := e.Marshal()
 	if err != nil {
-		return err
+		return 0, err
 	}
+	t.records = append(t.records, pendingRecord{objectID: e.ObjectID, version: e.Version, data: data,
+		leaf: ledger.LeafHash(data), placements: []byte{','}})
+	return len(t.records) - 1, nil
+}
+
+// place appends record rec to log. Rows and hashes are written at commit
+// (flushLedger), a few statements per transaction.
+func (t *wtx) place(ctx context.Context, log string, rec int) error {
 	p, ok := t.logs[log]
 	if !ok {
 		p = &pendingLog{}
@@ -39,17 +58,72 @@ func (t *wtx) appendEntry(ctx context.Context, log string, e ledger.Entry) error
 		}
 		t.logs[log] = p
 	}
-	idx := p.size + int64(len(p.leaves))
-	if _, err := t.stmt(ctx, stInsertEntry).ExecContext(ctx, log, idx, e.ObjectID, e.Version, data); err != nil {
-		return fmt.Errorf("sqlite: append to log %s: %w", log, err)
-	}
-	p.leaves = append(p.leaves, ledger.LeafHash(data))
+	r := &t.records[rec]
+	r.placements = fmt.Appendf(r.placements, "%s:%d,", log, p.size+int64(len(p.leaves)))
+	p.records = append(p.records, rec)
+	p.leaves = append(p.leaves, r.leaf)
 	return nil
 }
 
-// flushLedger writes the hash tiles and sizes of the logs the transaction
-// appended to. It runs once per transaction, just before the commit.
+// appendEntry appends e to each of logs.
+func (t *wtx) appendEntry(ctx context.Context, e ledger.Entry, logs ...string) error {
+	rec, err := t.newRecord(e)
+	if err != nil {
+		return err
+	}
+	for _, log := range logs {
+		if err := t.place(ctx, log, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rowsPerInsert is how many rows one multi-row INSERT writes.
+const rowsPerInsert = 100
+
+// insertRows runs INSERT INTO head VALUES (…), (…) for the rows, at most
+// rowsPerInsert a statement; each row is width values.
+func (t *wtx) insertRows(ctx context.Context, head string, width int, rows int, values func(i int) []any) error {
+	row := "(" + strings.Repeat("?, ", width-1) + "?)"
+	for start := 0; start < rows; start += rowsPerInsert {
+		n := min(rowsPerInsert, rows-start)
+		var q strings.Builder
+		q.WriteString(head)
+		q.WriteString(" VALUES ")
+		args := make([]any, 0, n*width)
+		for i := range n {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(row)
+			args = append(args, values(start+i)...)
+		}
+		if _, err := t.tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushLedger writes the records, entries, hash tiles and sizes of the
+// logs the transaction appended to. It runs once per transaction, just
+// before the commit.
 func (t *wtx) flushLedger(ctx context.Context) error {
+	if len(t.records) == 0 {
+		return nil
+	}
+	var base int64
+	if err := t.tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM ledger_records").Scan(&base); err != nil {
+		return fmt.Errorf("sqlite: ledger records: %w", err)
+	}
+	err := t.insertRows(ctx, "INSERT INTO ledger_records (id, object_id, version, placements, data)", 5, len(t.records), func(i int) []any {
+		r := &t.records[i]
+		return []any{base + 1 + int64(i), r.objectID, r.version, r.placements, r.data}
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: write ledger records: %w", err)
+	}
 	names := make([]string, 0, len(t.logs))
 	for name := range t.logs {
 		names = append(names, name)
@@ -59,6 +133,12 @@ func (t *wtx) flushLedger(ctx context.Context) error {
 		p := t.logs[name]
 		if len(p.leaves) == 0 {
 			continue
+		}
+		err := t.insertRows(ctx, "INSERT INTO ledger_entries (log, idx, record)", 3, len(p.records), func(i int) []any {
+			return []any{name, p.size + int64(i), base + 1 + int64(p.records[i])}
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: append to log %s: %w", name, err)
 		}
 		changed, err := ledger.AppendTiles(ctx, txTiles{t, name}, p.size, p.leaves)
 		if err != nil {
@@ -74,6 +154,17 @@ func (t *wtx) flushLedger(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// placementIn returns the index of a record in log from its placements.
+func placementIn(placements, log string) (int64, bool) {
+	_, rest, ok := strings.Cut(placements, ","+log+":")
+	if !ok {
+		return 0, false
+	}
+	n, _, _ := strings.Cut(rest, ",")
+	idx, err := strconv.ParseInt(n, 10, 64)
+	return idx, err == nil
 }
 
 // txTiles reads tiles inside the write transaction.
@@ -95,21 +186,26 @@ func (r txTiles) ReadTile(ctx context.Context, id ledger.TileID) ([]byte, error)
 // the internal log and to every channel that recorded it from this
 // collection.
 func (t *wtx) withdraw(ctx context.Context, collectionID, objectID, version string, hash []byte) error {
-	rows, err := t.tx.QueryContext(ctx, "SELECT log, data FROM ledger_entries WHERE object_id = ? AND version = ?", objectID, version)
+	rows, err := t.tx.QueryContext(ctx, "SELECT placements, data FROM ledger_records WHERE object_id = ? AND version = ?", objectID, version)
 	if err != nil {
 		return fmt.Errorf("sqlite: find entries of %s: %w", objectID, err)
 	}
 	logs := []string{store.InternalLog}
 	for rows.Next() {
-		var log string
+		var placements string
 		var data []byte
-		if err := rows.Scan(&log, &data); err != nil {
+		if err := rows.Scan(&placements, &data); err != nil {
 			rows.Close()
 			return fmt.Errorf("sqlite: find entries of %s: %w", objectID, err)
 		}
 		e, err := ledger.ParseEntry(data)
-		if err == nil && e.Kind == ledger.KindObject && e.Group == collectionID && !slices.Contains(logs, log) {
-			logs = append(logs, log)
+		if err != nil || e.Kind != ledger.KindObject || e.Group != collectionID {
+			continue
+		}
+		for _, pl := range strings.Split(strings.Trim(placements, ","), ",") {
+			if log, _, ok := strings.Cut(pl, ":"); ok && !slices.Contains(logs, log) {
+				logs = append(logs, log)
+			}
 		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
@@ -117,12 +213,7 @@ func (t *wtx) withdraw(ctx context.Context, collectionID, objectID, version stri
 	}
 	e := ledger.Entry{Kind: ledger.KindWithdrawal, ObjectID: objectID, Version: version, Group: collectionID, Time: now()}
 	copy(e.SHA256[:], hash)
-	for _, log := range logs {
-		if err := t.appendEntry(ctx, log, e); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.appendEntry(ctx, e, logs...)
 }
 
 // Logs implements store.Store.
@@ -168,7 +259,9 @@ func (db *DB) ReadTile(ctx context.Context, log string, id ledger.TileID) ([]byt
 
 // LogEntries implements store.Store.
 func (db *DB) LogEntries(ctx context.Context, log string, start int64, n int) (_ [][]byte, err error) {
-	rows, err := db.read.QueryContext(ctx, "SELECT idx, data FROM ledger_entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx", log, start, start+int64(n))
+	rows, err := db.read.QueryContext(ctx, `
+SELECT e.idx, r.data FROM ledger_entries e JOIN ledger_records r ON r.id = e.record
+WHERE e.log = ? AND e.idx >= ? AND e.idx < ? ORDER BY e.idx`, log, start, start+int64(n))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read entries: %w", err)
 	}
@@ -190,18 +283,21 @@ func (db *DB) LogEntries(ctx context.Context, log string, start int64, n int) (_
 
 // FindEntries implements store.Store.
 func (db *DB) FindEntries(ctx context.Context, log, objectID, version string) (_ []store.LogEntry, err error) {
-	rows, err := db.read.QueryContext(ctx, "SELECT idx, data FROM ledger_entries WHERE object_id = ? AND version = ? AND log = ? ORDER BY idx", objectID, version, log)
+	rows, err := db.read.QueryContext(ctx, "SELECT placements, data FROM ledger_records WHERE object_id = ? AND version = ? ORDER BY id", objectID, version)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: find entries: %w", err)
 	}
 	defer func() { err = errors.Join(err, rows.Close()) }()
 	var out []store.LogEntry
 	for rows.Next() {
-		var e store.LogEntry
-		if err := rows.Scan(&e.Index, &e.Data); err != nil {
+		var placements string
+		var data []byte
+		if err := rows.Scan(&placements, &data); err != nil {
 			return nil, fmt.Errorf("sqlite: find entries: %w", err)
 		}
-		out = append(out, e)
+		if idx, ok := placementIn(placements, log); ok {
+			out = append(out, store.LogEntry{Index: idx, Data: data})
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: find entries: %w", err)

@@ -133,15 +133,23 @@ CREATE TABLE ledger_logs (
 	name TEXT PRIMARY KEY,   -- store.InternalLog or a partner party code
 	size INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- One row per record (ledger.Entry), however many logs it is appended
+-- to; placements lists them: ",internal:5,USA:3,".
+CREATE TABLE ledger_records (
+	id         INTEGER PRIMARY KEY,
+	object_id  TEXT NOT NULL,
+	version    TEXT NOT NULL,
+	placements TEXT NOT NULL,
+	data       BLOB NOT NULL   -- canonical entry bytes
+);
+CREATE INDEX ledger_records_object ON ledger_records (object_id, version);
+-- The logs: entry idx of log is record.
 CREATE TABLE ledger_entries (
-	log        TEXT    NOT NULL,
-	idx        INTEGER NOT NULL,
-	object_id  TEXT    NOT NULL,
-	version    TEXT    NOT NULL,
-	data       BLOB    NOT NULL,  -- canonical entry (ledger.Entry)
+	log    TEXT    NOT NULL,
+	idx    INTEGER NOT NULL,
+	record INTEGER NOT NULL REFERENCES ledger_records(id),
 	PRIMARY KEY (log, idx)
 ) WITHOUT ROWID;
-CREATE INDEX ledger_entries_object ON ledger_entries (object_id, version);
 -- Hash tiles (tlog-tiles): full tiles, and the latest partial tile of each
 -- level, which only ever grows.
 CREATE TABLE ledger_tiles (

@@ -97,10 +97,8 @@ func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.
 			last = added
 			r.Outcome, r.DateAdded = store.Added, fromMicros(added)
 			e := ledger.Entry{Kind: ledger.KindObject, ObjectID: o.ID, Version: version, SHA256: o.Hash, Group: collectionID, Time: r.DateAdded}
-			for _, log := range append([]string{store.InternalLog}, o.Channels...) {
-				if err := t.appendEntry(ctx, log, e); err != nil {
-					return err
-				}
+			if err := t.appendEntry(ctx, e, append([]string{store.InternalLog}, o.Channels...)...); err != nil {
+				return err
 			}
 			continue
 		}

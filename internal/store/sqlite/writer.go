@@ -235,8 +235,10 @@ func (w *writer) runTx(reqs []*writeReq) (errs []error, failed int, err error) {
 type wtx struct {
 	tx    *sql.Tx
 	w     *writer
-	stmts [numStmts]*sql.Stmt    // transaction-bound copies, made on first use
-	logs  map[string]*pendingLog // ledger appends, written at commit
+	stmts [numStmts]*sql.Stmt // transaction-bound copies, made on first use
+	// Ledger appends, written at commit.
+	logs    map[string]*pendingLog
+	records []pendingRecord
 }
 
 // stmt returns the prepared statement id bound to the transaction.
@@ -257,7 +259,6 @@ const (
 	stVersion
 	stVersionlessDuplicate
 	stLogSize
-	stInsertEntry
 	stTile
 	stPutTile
 	stSetLogSize
@@ -284,7 +285,6 @@ ON CONFLICT DO NOTHING`,
 	stVersion:              "SELECT hash, version, date_added_us FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?",
 	stVersionlessDuplicate: "SELECT version, date_added_us FROM objects WHERE collection = ? AND object_id = ? AND hash = ? LIMIT 1",
 	stLogSize:              "SELECT size FROM ledger_logs WHERE name = ?",
-	stInsertEntry:          "INSERT INTO ledger_entries (log, idx, object_id, version, data) VALUES (?, ?, ?, ?, ?)",
 	stTile:                 "SELECT hashes FROM ledger_tiles WHERE log = ? AND level = ? AND idx = ?",
 	stPutTile:              "INSERT INTO ledger_tiles (log, level, idx, hashes) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET hashes = excluded.hashes",
 	stSetLogSize:           "INSERT INTO ledger_logs (name, size) VALUES (?, ?) ON CONFLICT DO UPDATE SET size = excluded.size",
