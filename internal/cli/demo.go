@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/puente-project/puente/internal/auth"
+	"github.com/puente-project/puente/internal/ledger"
 	"github.com/puente-project/puente/internal/marking"
 	"github.com/puente-project/puente/internal/node"
 	"github.com/puente-project/puente/internal/scenario"
@@ -100,6 +101,15 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	if err := n.Store().CreateToken(ctx, tok); err != nil {
 		return errors.Join(fmt.Errorf("create a token: %w", err), n.Close())
 	}
+	// An auditor, who may read the transparency logs.
+	if err := n.Store().CreateUser(ctx, store.User{Name: demoAuditor, Roles: []string{"auditor"}, Created: time.Now()}); err != nil && !errors.Is(err, store.ErrExists) {
+		return errors.Join(fmt.Errorf("create the demo auditor: %w", err), n.Close())
+	}
+	auditSecret, auditTok := auth.NewToken()
+	auditTok.User, auditTok.Created = demoAuditor, time.Now()
+	if err := n.Store().CreateToken(ctx, auditTok); err != nil {
+		return errors.Join(fmt.Errorf("create a token: %w", err), n.Close())
+	}
 
 	addr := *listen
 	if addr == "" {
@@ -131,8 +141,12 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		fmt.Fprintf(w, "  Password:         the one printed when %s was created\n", dir)
 	}
 	fmt.Fprintf(w, "  API token:        %s\n\n", secret)
+	fmt.Fprintf(w, "  Ledger:           https://%s/ledger/ (the transparency logs, one per channel)\n", host)
+	fmt.Fprintf(w, "  Auditor token:    %s (user %s; reads the ledger)\n\n", auditSecret, demoAuditor)
 	fmt.Fprintf(w, "Try:\n  curl --cacert %s -H 'Authorization: Bearer %s' \\\n", quote(cfg.Path(cfg.CACert)), secret)
-	fmt.Fprintf(w, "       -H 'Accept: application/taxii+json;version=2.1' https://%s/taxii2/api/collections/\n\n", host)
+	fmt.Fprintf(w, "       -H 'Accept: application/taxii+json;version=2.1' https://%s/taxii2/api/collections/\n", host)
+	fmt.Fprintf(w, "  go run ./cmd/puente verify --key %s --ca %s \\\n", quote(cfg.Path(cfg.SigningPub)), quote(cfg.Path(cfg.CACert)))
+	fmt.Fprintf(w, "       --token %s --url https://%s/ledger/%s/\n\n", auditSecret, host, ledger.ChannelName(cfg.Party, "USA"))
 	fmt.Fprintf(w, "Press Ctrl-C to stop.\n")
 	if err := n.Serve(ctx, ln); err != nil {
 		return err
@@ -143,8 +157,12 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return fmt.Errorf("revoke the demo token: %w", err)
 	}
-	return errors.Join(st.RevokeToken(context.WithoutCancel(ctx), tok.ID), st.Close())
+	return errors.Join(st.RevokeToken(context.WithoutCancel(ctx), tok.ID),
+		st.RevokeToken(context.WithoutCancel(ctx), auditTok.ID), st.Close())
 }
+
+// demoAuditor is the demo node's auditor user.
+const demoAuditor = "auditor"
 
 type loadedGroup struct {
 	group string

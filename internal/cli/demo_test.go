@@ -58,6 +58,29 @@ func TestDemo(t *testing.T) {
 				t.Errorf("run %d: object without the demo-data label: %v", run, o)
 			}
 		}
+		// The ledger: the auditor verifies the MEX→USA channel over HTTPS
+		// with the command a user would run (the first checkpoint is signed
+		// as the node starts serving).
+		ledgerURL := strings.Fields(out.fields["Ledger"])[0]
+		auditToken := strings.Fields(out.fields["Auditor token"])[0]
+		cfg := mustConfig(t, filepath.Join(base, "mex"))
+		var verdict strings.Builder
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			verdict.Reset()
+			code := cli.Main(t.Context(), []string{"verify", "--key", cfg.Path(cfg.SigningPub), "--ca", cfg.Path(cfg.CACert),
+				"--token", auditToken, "--url", ledgerURL + "MEX-USA/"}, strings.NewReader(""), &verdict, io.Discard)
+			if code == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %d: puente verify of the demo's MEX-USA channel exited %d:\n%s", run, code, verdict.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if !strings.Contains(verdict.String(), "OK    log puente/MEX-USA: all ") {
+			t.Errorf("run %d: verify printed:\n%s", run, verdict.String())
+		}
 		if run == 1 && !strings.Contains(out.text, "the one printed when") {
 			t.Errorf("second run should reuse the node and not invent a password:\n%s", out.text)
 		}
@@ -69,7 +92,7 @@ func TestDemo(t *testing.T) {
 		}
 		toks, err := st.Tokens(t.Context(), "")
 		st.Close()
-		if err != nil || len(toks) != run+1 {
+		if err != nil || len(toks) != 2*(run+1) { // the admin's and the auditor's
 			t.Fatalf("tokens after run %d: %v, %v", run, toks, err)
 		}
 		for _, tok := range toks {

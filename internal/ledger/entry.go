@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -94,44 +93,181 @@ func (e Entry) Marshal() ([]byte, error) {
 
 // ParseEntry parses b, which must be exactly the canonical encoding of an
 // entry of a known format version: anything else (other spacing or
-// member order, duplicate or unknown members, invalid UTF-8) is refused,
-// so that one entry has exactly one encoding and one leaf hash.
+// member order, duplicate or unknown members, other escapes, invalid
+// UTF-8) is refused, so that one entry has exactly one encoding and one
+// leaf hash. It reads the fixed layout [Entry.Marshal] writes, without
+// reflection: verifying a log parses every entry.
 func ParseEntry(b []byte) (Entry, error) {
-	var w struct {
-		Group   string `json:"group"`
-		ID      string `json:"id"`
-		Kind    string `json:"kind"`
-		SHA256  string `json:"sha256"`
-		Time    string `json:"time"`
-		V       int    `json:"v"`
-		Version string `json:"version"`
+	p := entryParser{b: b}
+	var e Entry
+	p.lit(`{"group":`)
+	e.Group = p.str()
+	p.lit(`,"id":`)
+	e.ObjectID = p.str()
+	p.lit(`,"kind":`)
+	e.Kind = Kind(p.str())
+	p.lit(`,"sha256":"`)
+	if h := p.take(2 * sha256.Size); h != nil {
+		for _, c := range h {
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				p.fail("sha256 is not lower-case hex")
+			}
+		}
+		if p.err == nil {
+			hex.Decode(e.SHA256[:], h)
+		}
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&w); err != nil {
-		return Entry{}, fmt.Errorf("ledger: entry: %w: %w", ErrMalformed, err)
+	p.lit(`","time":"`)
+	t := p.take(len(timeLayout))
+	if t != nil {
+		var err error
+		if e.Time, err = time.Parse(timeLayout, string(t)); err != nil {
+			p.fail("time")
+		}
 	}
-	if w.V != FormatVersion {
-		return Entry{}, fmt.Errorf("ledger: entry format version %d, want %d: %w", w.V, FormatVersion, ErrMalformed)
+	p.lit(`","v":`)
+	if p.err == nil && !bytes.HasPrefix(p.b[p.i:], []byte(`1,`)) {
+		return Entry{}, fmt.Errorf("ledger: entry format version is not %d: %w", FormatVersion, ErrMalformed)
 	}
-	e := Entry{Kind: Kind(w.Kind), ObjectID: w.ID, Version: w.Version, Group: w.Group}
-	h, err := hex.DecodeString(w.SHA256)
-	if err != nil || len(h) != sha256.Size {
-		return Entry{}, fmt.Errorf("ledger: entry sha256 %q: %w", w.SHA256, ErrMalformed)
+	p.lit(`1,"version":`)
+	e.Version = p.str()
+	p.lit(`}`)
+	if p.err == nil && p.i != len(b) {
+		p.fail("data after the entry")
 	}
-	copy(e.SHA256[:], h)
-	if e.Time, err = time.Parse(timeLayout, w.Time); err != nil {
-		return Entry{}, fmt.Errorf("ledger: entry time: %w: %w", ErrMalformed, err)
+	if p.err == nil && !e.Kind.valid() {
+		p.fail("unknown kind")
 	}
-	again, err := e.Marshal()
-	if err != nil {
-		return Entry{}, err
+	if p.err != nil {
+		return Entry{}, p.err
 	}
-	if !bytes.Equal(again, b) {
-		return Entry{}, fmt.Errorf("ledger: entry is not in canonical form: %w", ErrMalformed)
+	if e.Time.UTC().Format(timeLayout) != string(t) {
+		return Entry{}, fmt.Errorf("ledger: entry time is not canonical: %w", ErrMalformed)
 	}
 	return e, nil
 }
+
+// entryParser reads the canonical entry layout; the first error sticks.
+type entryParser struct {
+	b   []byte
+	i   int
+	err error
+}
+
+func (p *entryParser) fail(what string) {
+	if p.err == nil {
+		p.err = fmt.Errorf("ledger: entry is not canonical at byte %d (%s): %w", p.i, what, ErrMalformed)
+	}
+}
+
+func (p *entryParser) lit(s string) {
+	if p.err != nil {
+		return
+	}
+	if !bytes.HasPrefix(p.b[p.i:], []byte(s)) {
+		p.fail("want " + s)
+		return
+	}
+	p.i += len(s)
+}
+
+func (p *entryParser) take(n int) []byte {
+	if p.err != nil {
+		return nil
+	}
+	if len(p.b)-p.i < n {
+		p.fail("truncated")
+		return nil
+	}
+	p.i += n
+	return p.b[p.i-n : p.i]
+}
+
+// str reads a JSON string written as appendString writes it.
+func (p *entryParser) str() string {
+	if p.err != nil {
+		return ""
+	}
+	if p.i >= len(p.b) || p.b[p.i] != '"' {
+		p.fail("want a string")
+		return ""
+	}
+	p.i++
+	start := p.i
+	var out []byte // nil while the string has no escape
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			raw := p.b[start:p.i]
+			p.i++
+			if out == nil {
+				out = raw
+			}
+			if !utf8.Valid(out) {
+				p.fail("invalid UTF-8")
+				return ""
+			}
+			return string(out)
+		case c < 0x20:
+			p.fail("control character")
+			return ""
+		case c == '\\':
+			if out == nil {
+				out = append([]byte{}, p.b[start:p.i]...)
+			}
+			if p.i+1 >= len(p.b) {
+				p.fail("truncated escape")
+				return ""
+			}
+			var r byte
+			n := 2
+			switch p.b[p.i+1] {
+			case '"', '\\':
+				r = p.b[p.i+1]
+			case 'b':
+				r = '\b'
+			case 'f':
+				r = '\f'
+			case 'n':
+				r = '\n'
+			case 'r':
+				r = '\r'
+			case 't':
+				r = '\t'
+			case 'u':
+				// Only \u00xx, lower-case, for a control character
+				// without a short form.
+				h := p.b[p.i+2:]
+				if len(h) < 4 || h[0] != '0' || h[1] != '0' || !lowerHex(h[2]) || !lowerHex(h[3]) {
+					p.fail("escape")
+					return ""
+				}
+				v, _ := strconv.ParseUint(string(h[2:4]), 16, 8)
+				r, n = byte(v), 6
+				if r >= 0x20 || r == '\b' || r == '\f' || r == '\n' || r == '\r' || r == '\t' {
+					p.fail("escape")
+					return ""
+				}
+			default:
+				p.fail("escape")
+				return ""
+			}
+			out = append(out, r)
+			p.i += n
+			continue
+		default:
+			if out != nil {
+				out = append(out, c)
+			}
+		}
+		p.i++
+	}
+	p.fail("unterminated string")
+	return ""
+}
+
+func lowerHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
 // ErrMalformed means bytes that claim to be a ledger record (entry,
 // checkpoint, tile, proof, receipt) are not well-formed.

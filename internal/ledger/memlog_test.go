@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"testing"
@@ -111,3 +112,5 @@ func mustParseObject(t testing.TB, b []byte) *stix.Object {
 }
 
 func o2time() time.Time { return time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC) }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

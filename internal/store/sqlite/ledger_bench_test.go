@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -80,5 +83,55 @@ func BenchmarkAddObjectsLedger(b *testing.B) {
 			b.ReportMetric(0, "ns/op")
 		})
 	}
-	_ = store.InternalLog
+}
+
+// BenchmarkInclusionProofStored builds an inclusion proof of a random entry
+// of a log of 1,000,000 entries (PUENTE_BENCH_ENTRIES) from the tiles in
+// the database, as the node's proof endpoint does, and verifies it.
+//
+//	go test -run='^$' -bench=InclusionProofStored -benchtime=2000x -count=6 ./internal/store/sqlite
+func BenchmarkInclusionProofStored(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("PUENTE_BENCH_ENTRIES")); err == nil && v > 0 {
+		n = v
+	}
+	db := openTest(b)
+	ctx := context.Background()
+	const batch = 10_000
+	for start := 0; start < n; start += batch {
+		err := db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+			for i := start; i < min(start+batch, n); i++ {
+				e := ledger.Entry{Kind: ledger.KindObject, ObjectID: fmt.Sprintf("indicator--%08x-0000-4000-8000-000000000000", i),
+					Version: "2026-01-15T10:00:00.000Z", SHA256: sha256.Sum256([]byte(strconv.Itoa(i))), Group: "c1", Time: time.Unix(0, 0)}
+				if err := t.appendEntry(ctx, e, "USA"); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	src := store.LogSource(db, "USA")
+	size := int64(n)
+	root, err := ledger.TreeHash(ctx, src, size)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for b.Loop() {
+		idx := rng.Int64N(size)
+		p, err := ledger.InclusionProof(ctx, src, idx, size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		es, err := src.Entries(ctx, idx, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := ledger.VerifyInclusion(p, idx, size, ledger.LeafHash(es[0]), root); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
