@@ -5,7 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // memTiles is a TileReader over tiles held in memory.
@@ -75,48 +79,37 @@ func VerifyLog(ctx context.Context, c LogCheck) error {
 	if c.Older != nil && c.Older.Size%TileWidth != 0 {
 		keep = c.Older.Size / TileWidth
 	}
-	for b := int64(0); b*TileWidth < size; b++ {
-		if err := ctx.Err(); err != nil {
-			return err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for b := range readBundles(ctx, c.Fetch, size) {
+		if b.err != nil {
+			return b.err
 		}
-		id := TileID{EntriesLevel, b}
-		w := TileWidthAt(id, size)
-		path := TilePath(EntriesLevel, b, w)
-		data, err := c.Fetch.Fetch(ctx, path)
-		if err != nil {
-			return fmt.Errorf("entry bundle %s: %w", path, err)
-		}
-		raw, err := ParseBundle(data, w)
-		if err != nil {
-			return fmt.Errorf("entry bundle %s: %w", path, err)
-		}
-		leaves := make([]Hash, len(raw))
-		for i, r := range raw {
-			e, err := ParseEntry(r)
-			if err != nil {
-				return fmt.Errorf("entry %d (bundle %s): %w", b*TileWidth+int64(i), path, err)
-			}
-			if c.Entry != nil {
-				if err := c.Entry(b*TileWidth+int64(i), e); err != nil {
+		if c.Entry != nil {
+			for i, e := range b.entries {
+				if err := c.Entry(b.index*TileWidth+int64(i), e); err != nil {
 					return err
 				}
 			}
-			leaves[i] = LeafHash(r)
 		}
-		changed, err := AppendTiles(ctx, mem, b*TileWidth, leaves)
+		changed, err := AppendTiles(ctx, mem, b.index*TileWidth, b.leaves)
 		if err != nil {
 			return err
 		}
 		maps.Copy(mem, changed)
-		if err := checkServedTile(ctx, c.Fetch, TileID{0, b}, w, mem[TileID{0, b}]); err != nil {
-			return err
+		id := TileID{0, b.index}
+		if !bytes.Equal(b.tile, mem[id]) {
+			return fmt.Errorf("hash tile %s does not match the entries: tile or entries altered (%w)", TilePath(0, b.index, len(b.leaves)), ErrBadProof)
 		}
-		if w == TileWidth && b != keep {
-			delete(mem, TileID{0, b}) // not needed again: its root is in level 1
+		if len(b.leaves) == TileWidth && b.index != keep {
+			delete(mem, id) // not needed again: its root is in level 1
 		}
 		if c.Progress != nil {
-			c.Progress(b*TileWidth+int64(w), size)
+			c.Progress(b.index*TileWidth+int64(len(b.leaves)), size)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	for id, t := range mem {
 		if id.Level == 0 {
@@ -143,6 +136,97 @@ func VerifyLog(ctx context.Context, c LogCheck) error {
 		}
 	}
 	return nil
+}
+
+// bundle is one entry bundle read, parsed and hashed, with the level-0
+// hash tile the log serves for it.
+type bundle struct {
+	index   int64
+	entries []Entry
+	leaves  []Hash
+	tile    []byte
+	err     error
+}
+
+// readBundles reads the entry bundles of a log of size size, and their
+// level-0 tiles, on as many goroutines as there are CPUs, and yields them
+// in order. It stops at the first error, which it yields.
+func readBundles(ctx context.Context, f Fetcher, size int64) iter.Seq[*bundle] {
+	return func(yield func(*bundle) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		n := (size + TileWidth - 1) / TileWidth
+		workers := int64(runtime.GOMAXPROCS(0))
+		results := make([]chan *bundle, n)
+		for i := range results {
+			results[i] = make(chan *bundle, 1)
+		}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		// A worker never runs more than window bundles ahead of the
+		// consumer, so memory stays bounded on huge logs.
+		window := make(chan struct{}, 4*workers)
+		for range min(workers, n) {
+			wg.Go(func() {
+				for {
+					select {
+					case window <- struct{}{}:
+					case <-ctx.Done():
+						return
+					}
+					i := next.Add(1) - 1
+					if i >= n {
+						return
+					}
+					results[i] <- readBundle(ctx, f, i, size)
+				}
+			})
+		}
+		defer wg.Wait()
+		defer cancel() // first: it frees the workers wg.Wait waits for
+		for i := range n {
+			var b *bundle
+			select {
+			case b = <-results[i]:
+			case <-ctx.Done():
+				yield(&bundle{err: ctx.Err()})
+				return
+			}
+			<-window
+			if !yield(b) || b.err != nil {
+				return
+			}
+		}
+	}
+}
+
+func readBundle(ctx context.Context, f Fetcher, i, size int64) *bundle {
+	w := TileWidthAt(TileID{EntriesLevel, i}, size)
+	b := &bundle{index: i}
+	path := TilePath(EntriesLevel, i, w)
+	data, err := f.Fetch(ctx, path)
+	if err != nil {
+		b.err = fmt.Errorf("entry bundle %s: %w", path, err)
+		return b
+	}
+	raw, err := ParseBundle(data, w)
+	if err != nil {
+		b.err = fmt.Errorf("entry bundle %s: %w", path, err)
+		return b
+	}
+	b.entries = make([]Entry, len(raw))
+	b.leaves = make([]Hash, len(raw))
+	for j, r := range raw {
+		if b.entries[j], err = ParseEntry(r); err != nil {
+			b.err = fmt.Errorf("entry %d (bundle %s): %w", i*TileWidth+int64(j), path, err)
+			return b
+		}
+		b.leaves[j] = LeafHash(r)
+	}
+	tpath := TilePath(0, i, w)
+	if b.tile, err = f.Fetch(ctx, tpath); err != nil {
+		b.err = fmt.Errorf("hash tile %s: %w", tpath, err)
+	}
+	return b
 }
 
 func checkServedTile(ctx context.Context, f Fetcher, id TileID, w int, want []byte) error {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -193,5 +194,25 @@ func TestProofBundle(t *testing.T) {
 		if !errors.Is(err, c.is) {
 			t.Errorf("%s: %v, want %v", name, err, c.is)
 		}
+	}
+}
+
+// TestVerifyLogStopsEarly checks that a failure in the first bundle of a
+// long log ends the verification at once, with the workers that read
+// ahead stopped.
+func TestVerifyLogStopsEarly(t *testing.T) {
+	dir, cp, _ := exported(t, 40*TileWidth)
+	if err := os.WriteFile(filepath.Join(dir, "tile/entries/000"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- VerifyLog(context.Background(), LogCheck{Fetch: DirFetcher(dir), Checkpoint: cp}) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrMalformed) {
+			t.Fatalf("VerifyLog = %v, want ErrMalformed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("VerifyLog did not return after a failure in the first bundle")
 	}
 }
