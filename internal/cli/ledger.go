@@ -96,6 +96,7 @@ func sizeAt(size int64, t time.Time) string {
 
 const ledgerUsage = `Usage:
   puente ledger checkpoint --dir DIR
+  puente ledger rotate-key --dir DIR
   puente ledger export --dir DIR --channel CHANNEL --out OUTDIR
   puente ledger prove --dir DIR --channel CHANNEL --object ID --version V
 
@@ -117,6 +118,19 @@ not running.
 
 Example:
   puente ledger checkpoint --dir ./mex
+`
+
+const ledgerRotateUsage = `Usage:
+  puente ledger rotate-key --dir DIR
+
+Replace the party's checkpoint-signing key with a new one. The old public
+key is kept in DIR/signing-retired/, so that checkpoints and receipts it
+signed stay verifiable; the old private key is destroyed. Give the new
+public key (DIR/signing.pub) to your partners and auditors, and restart the
+node: until then it signs with the old key.
+
+Example:
+  puente ledger rotate-key --dir ./mex
 `
 
 const ledgerExportUsage = `Usage:
@@ -159,6 +173,7 @@ func ledgerCommand() command {
 	return command{name: "ledger", summary: "sign, export and prove from the transparency logs", usage: ledgerUsage,
 		run: subcommands("ledger", ledgerUsage, map[string]func(context.Context, *env, []string) error{
 			"checkpoint": runLedgerCheckpoint,
+			"rotate-key": runLedgerRotate,
 			"export":     runLedgerExport,
 			"prove":      runLedgerProve,
 		})}
@@ -196,6 +211,36 @@ func runLedgerCheckpoint(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	})
+}
+
+func runLedgerRotate(ctx context.Context, e *env, args []string) error {
+	const cmd = "ledger rotate-key"
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	dirFlag := fs.String("dir", "", "")
+	if help, err := parseCommand(e, fs, args, cmd, ledgerRotateUsage); help || err != nil {
+		return err
+	}
+	dir, err := e.nodeDir(cmd, *dirFlag)
+	if err != nil {
+		return err
+	}
+	cfg, err := node.LoadConfig(dir, e.getenv)
+	if err != nil {
+		return err
+	}
+	// Sign what the old key has not signed yet, so that nothing is left
+	// for the new key to vouch for retroactively.
+	if err := e.withSignedLogs(ctx, cmd, dir, func(store.Store, node.Config, []store.StoredCheckpoint) error { return nil }); err != nil {
+		return err
+	}
+	vkey, kept, err := node.RotateSigningKey(cfg, time.Now())
+	if err != nil {
+		return fmt.Errorf("rotate the signing key: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "New checkpoint-signing key: %s\n", vkey)
+	fmt.Fprintf(e.stdout, "Old public key kept in %s\n", kept)
+	fmt.Fprintln(e.stdout, "Restart the node to sign with the new key.")
+	return nil
 }
 
 // channelLog returns the store's name of a channel of party's node.
@@ -303,7 +348,8 @@ every check holds.
   --receipt        check a receipt: a checkpoint co-signed by the partner.
 
 Flags:
-  --key KEYFILE          the log's public key (the party's signing.pub)
+  --key KEYFILE          the log's public key (the party's signing.pub); give
+                         it again for each retired key (signing-retired/*.pub)
   --tiles DIR            a log exported with 'puente ledger export'
   --url URL              a log served by a node: https://HOST:PORT/ledger/MEX-USA/
   --ca CAFILE            CA certificate to trust for --url (the node's ca.pem)
@@ -327,7 +373,8 @@ func verifyCommand() command {
 func runVerify(ctx context.Context, e *env, args []string) error {
 	const cmd = "verify"
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	keyFile := fs.String("key", "", "")
+	var keyFiles stringList
+	fs.Var(&keyFiles, "key", "")
 	tiles := fs.String("tiles", "", "")
 	urlFlag := fs.String("url", "", "")
 	caFile := fs.String("ca", "", "")
@@ -340,7 +387,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if help, err := parseCommand(e, fs, args, cmd, verifyUsage); help || err != nil {
 		return err
 	}
-	if *keyFile == "" {
+	if len(keyFiles) == 0 {
 		return usageError(cmd, "--key is required: the log's public key")
 	}
 	modes := 0
@@ -352,14 +399,19 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if modes != 1 {
 		return usageError(cmd, "give exactly one of --tiles, --url, --proof, --receipt")
 	}
-	vkey, err := readOneLine(*keyFile)
-	if err != nil {
-		return err
+	var keys []note.Verifier
+	for _, f := range keyFiles {
+		vkey, err := readOneLine(f)
+		if err != nil {
+			return err
+		}
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			return fmt.Errorf("%s: not a signed-note public key: %w", f, err)
+		}
+		keys = append(keys, v)
 	}
-	verifier, err := note.NewVerifier(vkey)
-	if err != nil {
-		return fmt.Errorf("%s: not a signed-note public key: %w", *keyFile, err)
-	}
+
 	v := &verdicts{w: e.stdout}
 	switch {
 	case *proofFile != "":
@@ -379,7 +431,12 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			break
 		}
 		origin := originOf([]byte(pb.Checkpoint))
-		en, cp, err := pb.Verify(origin, verifier, obj)
+		var en ledger.Entry
+		var cp ledger.Checkpoint
+		err = withKeys(keys, func(v note.Verifier) (err error) {
+			en, cp, err = pb.Verify(origin, v, obj)
+			return err
+		})
 		if err != nil {
 			v.fail("proof %s: %v", *proofFile, err)
 			break
@@ -404,7 +461,11 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", *receiptKey, err)
 		}
-		r, err := ledger.OpenReceipt(b, originOf(b), verifier, cv)
+		var r ledger.Receipt
+		err = withKeys(keys, func(v note.Verifier) (err error) {
+			r, err = ledger.OpenReceipt(b, originOf(b), v, cv)
+			return err
+		})
 		if err != nil {
 			v.fail("receipt %s: %v", *receiptFile, err)
 			break
@@ -420,19 +481,29 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			v.fail("checkpoint: %v", err)
 			break
 		}
-		cp, _, err := ledger.OpenCheckpoint(msg, originOf(msg), verifier)
+		var cp ledger.Checkpoint
+		var signer note.Verifier
+		err = withKeys(keys, func(k note.Verifier) (err error) {
+			cp, _, err = ledger.OpenCheckpoint(msg, originOf(msg), k)
+			signer = k
+			return err
+		})
 		if err != nil {
 			v.fail("checkpoint: %v", err)
 			break
 		}
-		v.ok("checkpoint of %s at size %d is signed by %s", cp.Origin, cp.Size, verifier.Name())
+		v.ok("checkpoint of %s at size %d is signed by %s (key %08x)", cp.Origin, cp.Size, signer.Name(), signer.KeyHash())
 		check := ledger.LogCheck{Fetch: f, Checkpoint: cp, Progress: e.progress("verified", "entries")}
 		if *older != "" {
 			ob, err := os.ReadFile(*older)
 			if err != nil {
 				return err
 			}
-			ocp, _, err := ledger.OpenCheckpoint(ob, cp.Origin, verifier)
+			var ocp ledger.Checkpoint
+			err = withKeys(keys, func(k note.Verifier) (err error) {
+				ocp, _, err = ledger.OpenCheckpoint(ob, cp.Origin, k)
+				return err
+			})
 			if err != nil {
 				v.fail("older checkpoint %s: %v", *older, err)
 				break
@@ -453,6 +524,36 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return &cliError{code: exitFailure, err: errors.New("verification failed")}
 	}
 	return nil
+}
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// withKeys runs check with each of keys (a party's current and retired
+// signing keys) until one succeeds. When none does, it returns the error
+// of the first check that got past the signature, if any: that one says
+// what is wrong.
+func withKeys(keys []note.Verifier, check func(note.Verifier) error) error {
+	var first, real error
+	for _, k := range keys {
+		err := check(k)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+		if real == nil && !errors.Is(err, ledger.ErrBadSignature) {
+			real = err
+		}
+	}
+	if real != nil {
+		return real
+	}
+	return first
 }
 
 // originOf returns the first line of a signed note: the checkpoint's

@@ -137,12 +137,14 @@ func LedgerStatus(ctx context.Context, st store.Store, party string) ([]ChannelS
 // and the node's own auditors (every log). Anyone else gets 404, the
 // same answer as for a log that does not exist (G1).
 type ledgerHandler struct {
-	st       store.Store
-	party    string
-	authn    func(*http.Request) (auth.Principal, error)
-	verifier note.Verifier
-	logger   *slog.Logger
-	now      func() time.Time
+	st    store.Store
+	party string
+	authn func(*http.Request) (auth.Principal, error)
+	// verifiers are the node's signing keys: the current one first, then
+	// the retired ones, which still verify the checkpoints they signed.
+	verifiers []note.Verifier
+	logger    *slog.Logger
+	now       func() time.Time
 }
 
 // errNoLog is the one answer to a log the caller may not read or that
@@ -306,7 +308,12 @@ func (h *ledgerHandler) receipt(w http.ResponseWriter, r *http.Request, p auth.P
 		h.fail(w, r, fmt.Errorf("pinned receipt key of %s: %w", log, err))
 		return
 	}
-	rc, err := ledger.OpenReceipt(body, ledger.Origin(h.party, log), h.verifier, cv)
+	var rc ledger.Receipt
+	for _, v := range h.verifiers {
+		if rc, err = ledger.OpenReceipt(body, ledger.Origin(h.party, log), v, cv); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		h.fail(w, r, fmt.Errorf("%w: %w", errBadRequest, err))
 		return

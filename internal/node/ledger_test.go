@@ -84,7 +84,7 @@ func newLedgerEnv(t *testing.T) *ledgerEnv {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/taxii2/", taxii.New(st, authn, taxii.Config{Party: "MEX", TokenKey: []byte("0123456789abcdef0123456789abcdef")}))
-	mux.Handle("/ledger/", &ledgerHandler{st: st, party: "MEX", authn: authn, verifier: verifier, logger: slog.New(slog.DiscardHandler), now: time.Now})
+	mux.Handle("/ledger/", &ledgerHandler{st: st, party: "MEX", authn: authn, verifiers: []note.Verifier{verifier}, logger: slog.New(slog.DiscardHandler), now: time.Now})
 	e.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e

@@ -15,6 +15,7 @@
 //	signing.pub      its verifier key, public: partners pin it
 //	receipt.key      receipt key: co-signs partners' checkpoints (0600)
 //	receipt.pub      its verifier key, public: partners pin it
+//	signing-retired/ public keys of retired signing keys (puente ledger rotate-key)
 //
 // [signed note]: https://c2sp.org/signed-note
 package node
@@ -87,6 +88,7 @@ type Node struct {
 	verifier note.Verifier
 	vkey     string           // verifier key, public
 	cosigner *ledger.Cosigner // receipt key; nil on nodes made before it existed
+	retired  []note.Verifier  // retired signing keys, still good for verification
 	tokenKey []byte
 	handler  http.Handler
 	denials  *denialLog
@@ -168,6 +170,9 @@ func (n *Node) loadKeys(ctx context.Context) error {
 	}
 	n.vkey = vkey
 	if n.tokenKey, err = tokenKey(skey); err != nil {
+		return err
+	}
+	if n.retired, err = RetiredKeys(c); err != nil {
 		return err
 	}
 	// The receipt key: nodes made before it existed have none, and

@@ -2,6 +2,8 @@ package node
 
 import (
 	"log/slog"
+
+	"golang.org/x/mod/sumdb/note"
 	"net/http"
 	"strings"
 
@@ -21,7 +23,7 @@ func (n *Node) routes(logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("/ledger/", &ledgerHandler{st: n.st, party: n.cfg.Party, authn: n.authn.Authenticate,
-		verifier: n.verifier, logger: logger.With(slog.String(logKeySubsystem, "ledger")), now: n.now})
+		verifiers: append([]note.Verifier{n.verifier}, n.retired...), logger: logger.With(slog.String(logKeySubsystem, "ledger")), now: n.now})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Everything under /taxii2 goes to the TAXII server as it came, so
 		// that unclean paths and a missing slash get an authenticated TAXII

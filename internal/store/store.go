@@ -40,7 +40,9 @@ type Store interface {
 	// so that Collection(idOrAlias) is never ambiguous.
 	CreateCollection(ctx context.Context, c Collection) error
 	// SetMembers replaces the member parties of a collection;
-	// ErrNotFound when there is no such collection.
+	// ErrNotFound when there is no such collection. For each party that
+	// joins, it appends to that party's channel log, in the same
+	// transaction, every version of the collection now released to it.
 	SetMembers(ctx context.Context, idOrAlias string, members []string) error
 	// SetArchived archives or reopens a collection; ErrNotFound when there
 	// is no such collection.

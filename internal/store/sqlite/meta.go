@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/puente-project/puente/internal/ledger"
 	"github.com/puente-project/puente/internal/store"
 )
 
@@ -105,13 +106,60 @@ func (db *DB) SetArchived(ctx context.Context, idOrAlias string, archived bool) 
 // SetMembers implements store.Store.
 func (db *DB) SetMembers(ctx context.Context, idOrAlias string, members []string) error {
 	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
-		res, err := t.tx.ExecContext(ctx, "UPDATE collections SET members = ? WHERE id = ? OR alias = ?",
-			partySet(members), idOrAlias, idOrAlias)
+		var pk int64
+		var id, old string
+		err := t.tx.QueryRowContext(ctx, "SELECT pk, id, members FROM collections WHERE id = ? OR alias = ?", idOrAlias, idOrAlias).Scan(&pk, &id, &old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("collection %s: %w", idOrAlias, store.ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("sqlite: set members: %w", err)
 		}
-		return mustAffect(res, "collection "+idOrAlias)
+		if _, err := t.tx.ExecContext(ctx, "UPDATE collections SET members = ? WHERE pk = ?", partySet(members), pk); err != nil {
+			return fmt.Errorf("sqlite: set members: %w", err)
+		}
+		for _, p := range parties(partySet(members)) {
+			if !slices.Contains(parties(old), p) {
+				if err := t.releaseToNewMember(ctx, pk, id, p); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
+}
+
+// releaseToNewMember appends to the channel of a party that just joined a
+// group every version of the group that is now released to it, oldest
+// first: from now on TAXII serves them to it, so its channel must say so.
+func (t *wtx) releaseToNewMember(ctx context.Context, pk int64, collectionID, party string) (err error) {
+	q := "SELECT object_id, version, hash, date_added_us FROM objects a WHERE collection = ? AND " + releasedSQL("a") + " ORDER BY date_added_us"
+	rows, err := t.tx.QueryContext(ctx, q, append([]any{pk}, releasedArgs(store.Query{ReleasedTo: party})...)...)
+	if err != nil {
+		return fmt.Errorf("sqlite: versions released to %s: %w", party, err)
+	}
+	var es []ledger.Entry
+	for rows.Next() {
+		e := ledger.Entry{Kind: ledger.KindObject, Group: collectionID}
+		var hash []byte
+		var added int64
+		if err := rows.Scan(&e.ObjectID, &e.Version, &hash, &added); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: versions released to %s: %w", party, err)
+		}
+		copy(e.SHA256[:], hash)
+		e.Time = fromMicros(added)
+		es = append(es, e)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("sqlite: versions released to %s: %w", party, err)
+	}
+	for _, e := range es {
+		if err := t.appendEntry(ctx, e, party); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Collections implements store.Store.

@@ -239,3 +239,54 @@ func testPeers(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("Peers = %+v, %v; want CAN, then USA with key k3 added at %v", ps, err, t0)
 	}
 }
+
+// testLedgerNewMember checks that a party joining a group gets, on its
+// channel, every version of the group released to it, in the same call,
+// and that the members it already had get nothing again.
+func testLedgerNewMember(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	c := store.Collection{ID: uuid(2001), Title: "g", Created: t0, Members: []string{"MEX", "USA"}}
+	if err := s.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	all := obj("indicator", 1, "2.1", ts(1), "to all members")
+	all.Release = store.Release{Originator: "MEX", AllMembers: true}
+	all.Channels = []string{"USA"}
+	usaOnly := obj("indicator", 2, "2.1", ts(1), "to USA")
+	usaOnly.Release = store.Release{Originator: "MEX", Parties: []string{"USA"}}
+	usaOnly.Channels = []string{"USA"}
+	can := obj("indicator", 3, "2.1", ts(1), "to CAN, before CAN joined")
+	can.Release = store.Release{Originator: "MEX", Parties: []string{"CAN"}}
+	expired := obj("indicator", 4, "2.1", ts(1), "expired")
+	expired.Release = store.Release{Originator: "MEX", AllMembers: true, Expires: time.Now().Add(-time.Hour)}
+	all2 := obj("indicator", 1, "2.1", ts(2), "second version")
+	all2.Release = store.Release{Originator: "MEX", AllMembers: true}
+	all2.Channels = []string{"USA"}
+	add(t, s, c.ID, []store.NewObject{all, usaOnly, can, expired, all2})
+
+	if err := s.SetMembers(ctx, c.ID, []string{"MEX", "USA", "CAN"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range verifyLog(t, s, "CAN") {
+		got = append(got, e.ObjectID+" "+e.Version)
+	}
+	want := []string{all.ID + " " + all.Version, can.ID + " " + can.Version, all2.ID + " " + all2.Version}
+	if !slices.Equal(got, want) {
+		t.Errorf("CAN's channel after joining: %v, want %v", got, want)
+	}
+	if n := len(verifyLog(t, s, "USA")); n != 3 {
+		t.Errorf("USA's channel has %d entries after CAN joined, want the 3 it had", n)
+	}
+	// Leaving and joining again records the release again.
+	if err := s.SetMembers(ctx, c.ID, []string{"MEX", "USA"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetMembers(ctx, c.ID, []string{"MEX", "USA", "CAN"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(verifyLog(t, s, "CAN")); n != 6 {
+		t.Errorf("CAN's channel after leaving and joining again: %d entries, want 6", n)
+	}
+}

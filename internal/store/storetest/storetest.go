@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Ledger", testLedger},
 		{"LedgerConcurrent", testLedgerConcurrent},
 		{"LedgerCheckpoints", testLedgerCheckpoints},
+		{"LedgerNewMember", testLedgerNewMember},
 		{"Peers", testPeers},
 	}
 	for _, tc := range tests {
