@@ -53,6 +53,7 @@ func commands() []command {
 		shareCommand(),
 		auditCommand(),
 		statusCommand(),
+		peerCommand(),
 		ledgerCommand(),
 		verifyCommand(),
 		versionCommand(),

@@ -16,6 +16,8 @@
 //	receipt.key      receipt key: co-signs partners' checkpoints (0600)
 //	receipt.pub      its verifier key, public: partners pin it
 //	signing-retired/ public keys of retired signing keys (puente ledger rotate-key)
+//	client.pem       client certificate towards partners (mutual TLS), signed by the CA
+//	client-key.pem   its private key (0600)
 //
 // [signed note]: https://c2sp.org/signed-note
 package node
@@ -38,6 +40,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/puente-project/puente/internal/auth"
+	"github.com/puente-project/puente/internal/federation"
 	"github.com/puente-project/puente/internal/ledger"
 	"github.com/puente-project/puente/internal/store"
 	"github.com/puente-project/puente/internal/store/sqlite"
@@ -74,6 +77,9 @@ type Options struct {
 	// Getenv reads the PUENTE_* environment variables that override the
 	// configuration file (see LoadConfig); nil means none.
 	Getenv func(string) string
+	// PullEvery is how often federation pulls from each partner (default
+	// 2s); a partner's notification starts a pull at once.
+	PullEvery time.Duration
 }
 
 // Node is an open node: its configuration, keys and database. Call Serve
@@ -89,6 +95,8 @@ type Node struct {
 	vkey     string           // verifier key, public
 	cosigner *ledger.Cosigner // receipt key; nil on nodes made before it existed
 	retired  []note.Verifier  // retired signing keys, still good for verification
+	client   tls.Certificate  // the node's client certificate, towards partners
+	fed      *federation.Federation
 	tokenKey []byte
 	handler  http.Handler
 	denials  *denialLog
@@ -96,6 +104,7 @@ type Node struct {
 	shutdownTimeout time.Duration
 	pruneEvery      time.Duration
 	checkpointEvery time.Duration
+	pullEvery       time.Duration
 	now             func() time.Time
 
 	closeOnce sync.Once
@@ -119,6 +128,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Node, error) {
 		shutdownTimeout: defaultShutdownTimeout,
 		pruneEvery:      defaultPruneEvery,
 		checkpointEvery: defaultCheckpointEvery,
+		pullEvery:       opts.PullEvery,
 		now:             time.Now,
 	}
 	if err := n.loadKeys(ctx); err != nil {
@@ -132,6 +142,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Node, error) {
 		return nil, errors.Join(fmt.Errorf("open node %s: %w", cfg.Dir, err), st.Close())
 	}
 	n.st = st
+	if n.client, err = loadClientCert(cfg, n.now()); err != nil {
+		return nil, errors.Join(fmt.Errorf("open node %s: %w", cfg.Dir, err), st.Close())
+	}
+	n.fed = federation.New(federation.Options{Party: cfg.Party, Store: st, Cosigner: n.cosigner, Certificate: n.client,
+		Logger: logger.With(slog.String(logKeySubsystem, "federation")), Interval: n.pullEvery})
 	n.authn = auth.NewAuthenticator(st, cfg.Party)
 	n.denials = newDenialLog(st, n.logger)
 	n.handler = n.routes(logger)
@@ -267,7 +282,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) (err error) {
 	logger := n.logger
 	srv := &http.Server{
 		Handler:           n.handler,
-		TLSConfig:         n.TLSConfig(),
+		TLSConfig:         n.serverTLS(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -280,6 +295,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) (err error) {
 	var wg sync.WaitGroup
 	wg.Go(func() { n.janitor(janitorCtx) })
 	wg.Go(func() { n.publishLoop(janitorCtx) })
+	wg.Go(func() { n.fed.Run(janitorCtx) })
 	defer func() {
 		stopJanitor()
 		wg.Wait()

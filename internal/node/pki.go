@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -224,4 +225,30 @@ func LoadSigner(cfg Config) (note.Signer, note.Verifier, error) {
 		return nil, nil, err
 	}
 	return loadSigningKey(skey, vkey)
+}
+
+// newClientCert makes the node's client certificate for partners: its
+// common name is the party code.
+func newClientCert(ca keyPair, party string, now time.Time) (keyPair, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return keyPair{}, fmt.Errorf("generate client key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serialNumber(),
+		Subject:      pkix.Name{Organization: []string{"Puente " + party}, CommonName: party},
+		NotBefore:    now.Add(-clockSkew),
+		NotAfter:     now.Add(clientValidity),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	return sign(tmpl, ca.cert, key, ca.key)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only for values made by this package
+	}
+	return b
 }

@@ -13,7 +13,7 @@ import (
 // routes returns the node's HTTP handler. Every route the node serves is
 // mounted here.
 func (n *Node) routes(logger *slog.Logger) http.Handler {
-	tx := taxii.New(n.st, n.authn.Authenticate, taxii.Config{
+	tx := taxii.New(n.st, n.authenticate, taxii.Config{
 		Title:    n.cfg.Title,
 		Party:    n.cfg.Party,
 		TokenKey: n.tokenKey,
@@ -22,7 +22,7 @@ func (n *Node) routes(logger *slog.Logger) http.Handler {
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("/ledger/", &ledgerHandler{st: n.st, party: n.cfg.Party, authn: n.authn.Authenticate,
+	mux.Handle("/ledger/", &ledgerHandler{st: n.st, party: n.cfg.Party, authn: n.authenticate,
 		verifiers: append([]note.Verifier{n.verifier}, n.retired...), logger: logger.With(slog.String(logKeySubsystem, "ledger")), now: n.now})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Everything under /taxii2 goes to the TAXII server as it came, so

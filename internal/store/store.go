@@ -139,6 +139,22 @@ type Store interface {
 	Peer(ctx context.Context, party string) (Peer, error)
 	// Peers returns the pinned partners, by party code.
 	Peers(ctx context.Context) ([]Peer, error)
+	// DeletePeer unpins a partner; ErrNotFound when it is not pinned.
+	// What it sent stays.
+	DeletePeer(ctx context.Context, party string) error
+
+	// Inbound returns what this node verified of party's channel to it;
+	// the zero Inbound (Size 0) when nothing yet.
+	Inbound(ctx context.Context, party string) (Inbound, error)
+	// ApplyPull stores, in one transaction, the replicas and withdrawals
+	// of one verified pull and the new inbound state: all or nothing.
+	ApplyPull(ctx context.Context, p Pull) error
+	// SetReceiptPosted records the size of the last receipt posted to
+	// party.
+	SetReceiptPosted(ctx context.Context, party string, size int64) error
+	// PutAlert records an alert; Alerts returns the newest first.
+	PutAlert(ctx context.Context, a Alert) error
+	Alerts(ctx context.Context, limit int) ([]Alert, error)
 
 	// Close releases the database. In-flight calls may fail afterwards.
 	Close() error
@@ -166,6 +182,10 @@ type Collection struct {
 	// Agencies, when set, are the agencies of the node's party whose
 	// users may write to the group; empty means every agency.
 	Agencies []string
+	// Origin is the partner party whose replicas the collection holds,
+	// or "" for the node's own groups. A replica collection is read-only
+	// and visible to the node's own users only (G2, G6).
+	Origin string
 }
 
 // NewObject is one STIX object version to add, already validated.
@@ -394,7 +414,51 @@ func (l logSource) Entries(ctx context.Context, start int64, n int) ([][]byte, e
 
 // Peer is a partner party pinned by this node.
 type Peer struct {
-	Party      string
-	ReceiptKey string // verifier key of its receipts (tlog-cosignature v1)
-	Added      time.Time
+	Party         string
+	URL           string // its node: https://host:port/
+	CA            []byte // PEM: the only certificate authority trusted for it
+	CheckpointKey string // verifier key of its checkpoints (signed note)
+	ReceiptKey    string // verifier key of its receipts (tlog-cosignature v1)
+	Added         time.Time
+}
+
+// Inbound is what this node verified of one partner's channel to it.
+type Inbound struct {
+	Party       string
+	Size        int64
+	Root        [32]byte
+	Checkpoint  []byte // the partner's signed checkpoint at Size
+	Verified    time.Time
+	ReceiptSize int64 // the last receipt posted to the partner
+	Unavailable int64 // entries whose object the partner did not serve
+}
+
+// Pull is one verified pull from a partner, applied at once.
+type Pull struct {
+	Party       string
+	Collections []ReplicaCollection
+	State       Inbound
+}
+
+// ReplicaCollection is what one pull brings to the replica of one of the
+// partner's working groups.
+type ReplicaCollection struct {
+	// ID is the replica collection's id on this node, Title its title.
+	ID, Title   string
+	Objects     []NewObject  // Release.Originator is the partner
+	Withdrawals []Withdrawal // versions the partner withdrew
+}
+
+// Withdrawal names one withdrawn object version.
+type Withdrawal struct {
+	ObjectID, VersionKey string
+}
+
+// Alert is something federation refused, with its evidence.
+type Alert struct {
+	Time     time.Time
+	Party    string
+	Kind     string // "checkpoint", "fork", "tile", "object", "tls", ...
+	Message  string
+	Evidence []byte
 }

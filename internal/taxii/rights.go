@@ -27,7 +27,8 @@ var (
 // the agencies that write to it, only users of those agencies; nobody
 // writes to an archived group. A principal of another
 // party reads only the working groups its party is a member of, never the
-// party-internal collection, and never writes (G2). What it reads in a
+// party-internal collection, never a replica collection (G6), and never
+// writes (G2); nobody writes to a replica. What a partner reads in a
 // group is then filtered object by object (see releasedTo).
 func (s *Server) rights(p auth.Principal, c store.Collection) Rights {
 	if p.Party == "" {
@@ -36,12 +37,16 @@ func (s *Server) rights(p auth.Principal, c store.Collection) Rights {
 		return Rights{}
 	}
 	if !s.local(p) {
-		return Rights{Read: !c.Internal && slices.Contains(c.Members, p.Party)}
+		// Never a replica: what a partner sent us is not ours to release
+		// to anyone (G6), not even back through this interface.
+		return Rights{Read: !c.Internal && c.Origin == "" && slices.Contains(c.Members, p.Party)}
 	}
 	var rt Rights
 	rt.Read = true
-	if c.Archived {
-		return rt // a closed group keeps its content, read-only
+	if c.Archived || c.Origin != "" {
+		// A closed group keeps its content, read-only; a replica is
+		// written only by federation (G2).
+		return rt
 	}
 	if len(c.Agencies) > 0 && !slices.Contains(c.Agencies, p.Agency) {
 		return rt // the group names the agencies that write to it

@@ -378,8 +378,10 @@ func (db *DB) LatestReceipt(ctx context.Context, log string) (store.StoredReceip
 // PutPeer implements store.Store.
 func (db *DB) PutPeer(ctx context.Context, p store.Peer) error {
 	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
-		_, err := t.tx.ExecContext(ctx, "INSERT INTO peers (party, receipt_key, added_us) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET receipt_key = excluded.receipt_key",
-			p.Party, p.ReceiptKey, micros(p.Added))
+		_, err := t.tx.ExecContext(ctx, `
+INSERT INTO peers (party, url, ca_pem, checkpoint_key, receipt_key, added_us) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT DO UPDATE SET url = excluded.url, ca_pem = excluded.ca_pem, checkpoint_key = excluded.checkpoint_key, receipt_key = excluded.receipt_key`,
+			p.Party, p.URL, nonNil(p.CA), p.CheckpointKey, p.ReceiptKey, micros(p.Added))
 		if err != nil {
 			return fmt.Errorf("sqlite: put peer: %w", err)
 		}
@@ -387,37 +389,180 @@ func (db *DB) PutPeer(ctx context.Context, p store.Peer) error {
 	})
 }
 
-// Peer implements store.Store.
-func (db *DB) Peer(ctx context.Context, party string) (store.Peer, error) {
+const peerColumns = "party, url, ca_pem, checkpoint_key, receipt_key, added_us"
+
+func scanPeer(r rowScanner) (store.Peer, error) {
 	var p store.Peer
 	var us int64
-	err := db.read.QueryRowContext(ctx, "SELECT party, receipt_key, added_us FROM peers WHERE party = ?", party).Scan(&p.Party, &p.ReceiptKey, &us)
+	if err := r.Scan(&p.Party, &p.URL, &p.CA, &p.CheckpointKey, &p.ReceiptKey, &us); err != nil {
+		return store.Peer{}, err
+	}
+	p.Added = fromMicros(us)
+	return p, nil
+}
+
+// Peer implements store.Store.
+func (db *DB) Peer(ctx context.Context, party string) (store.Peer, error) {
+	p, err := scanPeer(db.read.QueryRowContext(ctx, "SELECT "+peerColumns+" FROM peers WHERE party = ?", party))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Peer{}, fmt.Errorf("peer %s: %w", party, store.ErrNotFound)
 	}
 	if err != nil {
 		return store.Peer{}, fmt.Errorf("sqlite: read peer: %w", err)
 	}
-	p.Added = fromMicros(us)
 	return p, nil
 }
 
 // Peers implements store.Store.
 func (db *DB) Peers(ctx context.Context) (_ []store.Peer, err error) {
-	rows, err := db.read.QueryContext(ctx, "SELECT party, receipt_key, added_us FROM peers ORDER BY party")
+	rows, err := db.read.QueryContext(ctx, "SELECT "+peerColumns+" FROM peers ORDER BY party")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list peers: %w", err)
 	}
 	defer func() { err = errors.Join(err, rows.Close()) }()
 	var out []store.Peer
 	for rows.Next() {
-		var p store.Peer
-		var us int64
-		if err := rows.Scan(&p.Party, &p.ReceiptKey, &us); err != nil {
+		p, err := scanPeer(rows)
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: list peers: %w", err)
 		}
-		p.Added = fromMicros(us)
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// DeletePeer implements store.Store.
+func (db *DB) DeletePeer(ctx context.Context, party string) error {
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		res, err := t.tx.ExecContext(ctx, "DELETE FROM peers WHERE party = ?", party)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete peer: %w", err)
+		}
+		return mustAffect(res, "peer "+party)
+	})
+}
+
+// Inbound implements store.Store.
+func (db *DB) Inbound(ctx context.Context, party string) (store.Inbound, error) {
+	in := store.Inbound{Party: party}
+	var root []byte
+	var us int64
+	err := db.read.QueryRowContext(ctx, "SELECT size, root, checkpoint, verified_us, receipt_size, unavailable FROM inbound WHERE party = ?", party).
+		Scan(&in.Size, &root, &in.Checkpoint, &us, &in.ReceiptSize, &in.Unavailable)
+	if errors.Is(err, sql.ErrNoRows) {
+		return in, nil
+	}
+	if err != nil {
+		return store.Inbound{}, fmt.Errorf("sqlite: read inbound state: %w", err)
+	}
+	copy(in.Root[:], root)
+	in.Verified = fromMicros(us)
+	return in, nil
+}
+
+// ApplyPull implements store.Store.
+func (db *DB) ApplyPull(ctx context.Context, p store.Pull) error {
+	for _, c := range p.Collections {
+		for i := range c.Objects {
+			if err := checkNewObject(&c.Objects[i]); err != nil {
+				return fmt.Errorf("sqlite: replica %d: %w", i, err)
+			}
+		}
+	}
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		var old int64
+		err := t.tx.QueryRowContext(ctx, "SELECT size FROM inbound WHERE party = ?", p.Party).Scan(&old)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlite: read inbound state: %w", err)
+		}
+		if p.State.Size < old {
+			return fmt.Errorf("sqlite: pull from %s would move the verified size back from %d to %d", p.Party, old, p.State.Size)
+		}
+		for _, c := range p.Collections {
+			var origin string
+			err := t.tx.QueryRowContext(ctx, "SELECT origin FROM collections WHERE id = ?", c.ID).Scan(&origin)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				if err := t.createCollection(ctx, store.Collection{ID: c.ID, Title: c.Title, Created: now(), Origin: p.Party}); err != nil {
+					return err
+				}
+			case err != nil:
+				return fmt.Errorf("sqlite: read collection: %w", err)
+			case origin != p.Party:
+				return fmt.Errorf("sqlite: collection %s is not a replica of %s: %w", c.ID, p.Party, store.ErrExists)
+			}
+			if len(c.Objects) > 0 {
+				if err := t.addObjects(ctx, c.ID, c.Objects, make([]store.AddResult, len(c.Objects))); err != nil {
+					return err
+				}
+			}
+			for _, w := range c.Withdrawals {
+				_, err := t.deleteObject(ctx, c.ID, w.ObjectID, store.VersionMatch{Keys: []string{w.VersionKey}}, nil)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+			}
+		}
+		_, err = t.tx.ExecContext(ctx, `
+INSERT INTO inbound (party, size, root, checkpoint, verified_us, unavailable) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT DO UPDATE SET size = excluded.size, root = excluded.root, checkpoint = excluded.checkpoint,
+	verified_us = excluded.verified_us, unavailable = inbound.unavailable + excluded.unavailable`,
+			p.Party, p.State.Size, p.State.Root[:], nonNil(p.State.Checkpoint), micros(p.State.Verified), p.State.Unavailable)
+		if err != nil {
+			return fmt.Errorf("sqlite: write inbound state: %w", err)
+		}
+		return nil
+	})
+}
+
+// SetReceiptPosted implements store.Store.
+func (db *DB) SetReceiptPosted(ctx context.Context, party string, size int64) error {
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		_, err := t.tx.ExecContext(ctx, "UPDATE inbound SET receipt_size = max(receipt_size, ?) WHERE party = ?", size, party)
+		if err != nil {
+			return fmt.Errorf("sqlite: record receipt: %w", err)
+		}
+		return nil
+	})
+}
+
+// PutAlert implements store.Store.
+func (db *DB) PutAlert(ctx context.Context, a store.Alert) error {
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		_, err := t.tx.ExecContext(ctx, "INSERT INTO alerts (time_us, party, kind, message, evidence) VALUES (?, ?, ?, ?, ?)",
+			micros(a.Time), a.Party, a.Kind, a.Message, nonNil(a.Evidence))
+		if err != nil {
+			return fmt.Errorf("sqlite: put alert: %w", err)
+		}
+		return nil
+	})
+}
+
+// Alerts implements store.Store.
+func (db *DB) Alerts(ctx context.Context, limit int) (_ []store.Alert, err error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT time_us, party, kind, message, evidence FROM alerts ORDER BY id DESC LIMIT ?", limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read alerts: %w", err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	var out []store.Alert
+	for rows.Next() {
+		var a store.Alert
+		var us int64
+		if err := rows.Scan(&us, &a.Party, &a.Kind, &a.Message, &a.Evidence); err != nil {
+			return nil, fmt.Errorf("sqlite: read alerts: %w", err)
+		}
+		a.Time = fromMicros(us)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// nonNil maps a nil slice to an empty one: NOT NULL BLOB columns take no
+// nil.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }

@@ -26,7 +26,11 @@ func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
 	if c.ID == "" {
 		return errors.New("sqlite: create collection: empty id")
 	}
-	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error { return t.createCollection(ctx, c) })
+}
+
+func (t *wtx) createCollection(ctx context.Context, c store.Collection) error {
+	{
 		var n int
 		err := t.tx.QueryRowContext(ctx,
 			"SELECT count(*) FROM collections WHERE id IN (?1, ?2) OR alias IN (?1, ?2)",
@@ -38,13 +42,13 @@ func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
 			return fmt.Errorf("collection %q: %w", c.ID, store.ErrExists)
 		}
 		_, err = t.tx.ExecContext(ctx,
-			"INSERT INTO collections (id, alias, title, description, internal, created_us, members, default_marking, archived, agencies) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			c.ID, nullIfEmpty(c.Alias), c.Title, c.Description, boolInt(c.Internal), micros(c.Created), partySet(c.Members), c.DefaultMarking, boolInt(c.Archived), partySet(c.Agencies))
+			"INSERT INTO collections (id, alias, title, description, internal, created_us, members, default_marking, archived, agencies, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			c.ID, nullIfEmpty(c.Alias), c.Title, c.Description, boolInt(c.Internal), micros(c.Created), partySet(c.Members), c.DefaultMarking, boolInt(c.Archived), partySet(c.Agencies), c.Origin)
 		if err != nil {
 			return fmt.Errorf("sqlite: create collection: %w", err)
 		}
 		return nil
-	})
+	}
 }
 
 func nullIfEmpty(s string) any {
@@ -54,13 +58,13 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-const collectionColumns = "id, coalesce(alias, ''), title, description, internal, created_us, members, default_marking, archived, agencies"
+const collectionColumns = "id, coalesce(alias, ''), title, description, internal, created_us, members, default_marking, archived, agencies, origin"
 
 func scanCollection(r rowScanner) (store.Collection, error) {
 	var c store.Collection
 	var created int64
 	var members, agencies string
-	if err := r.Scan(&c.ID, &c.Alias, &c.Title, &c.Description, &c.Internal, &created, &members, &c.DefaultMarking, &c.Archived, &agencies); err != nil {
+	if err := r.Scan(&c.ID, &c.Alias, &c.Title, &c.Description, &c.Internal, &created, &members, &c.DefaultMarking, &c.Archived, &agencies, &c.Origin); err != nil {
 		return store.Collection{}, err
 	}
 	c.Created = fromMicros(created)

@@ -166,13 +166,36 @@ CREATE TABLE ledger_checkpoints (
 	time_us INTEGER NOT NULL,
 	PRIMARY KEY (log, size)
 ) WITHOUT ROWID;
--- Partner parties pinned by this node (federation), with the key that
--- signs their receipts.
+-- Partner parties pinned by this node (federation).
 CREATE TABLE peers (
-	party       TEXT PRIMARY KEY,
-	receipt_key TEXT NOT NULL,  -- tlog-cosignature v1 verifier key
-	added_us    INTEGER NOT NULL
+	party          TEXT PRIMARY KEY,
+	url            TEXT NOT NULL,     -- its node, https://host:port/
+	ca_pem         BLOB NOT NULL,     -- the only CA trusted for it
+	checkpoint_key TEXT NOT NULL,     -- signed-note verifier key of its logs
+	receipt_key    TEXT NOT NULL,     -- tlog-cosignature v1 verifier key
+	added_us       INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- What this node verified of each partner's channel to it.
+CREATE TABLE inbound (
+	party        TEXT PRIMARY KEY,
+	size         INTEGER NOT NULL,
+	root         BLOB    NOT NULL,
+	checkpoint   BLOB    NOT NULL,  -- the partner's signed checkpoint at size
+	verified_us  INTEGER NOT NULL,
+	receipt_size INTEGER NOT NULL DEFAULT 0,  -- the last receipt posted to it
+	unavailable  INTEGER NOT NULL DEFAULT 0   -- entries whose object it did not serve
+) WITHOUT ROWID;
+-- Alerts: what federation refused, with the evidence, for the auditors.
+CREATE TABLE alerts (
+	id       INTEGER PRIMARY KEY,
+	time_us  INTEGER NOT NULL,
+	party    TEXT    NOT NULL,
+	kind     TEXT    NOT NULL,
+	message  TEXT    NOT NULL,
+	evidence BLOB    NOT NULL
+);
+-- Replica collections hold a partner's objects, read-only.
+ALTER TABLE collections ADD COLUMN origin TEXT NOT NULL DEFAULT '';
 CREATE TABLE ledger_receipts (
 	log         TEXT    NOT NULL,
 	size        INTEGER NOT NULL,

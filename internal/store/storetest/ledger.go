@@ -229,14 +229,28 @@ func testPeers(t *testing.T, open func(t *testing.T) store.Store) {
 	if _, err := s.Peer(ctx, "USA"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Peer on an empty store = %v, want ErrNotFound", err)
 	}
-	for _, p := range []store.Peer{{Party: "USA", ReceiptKey: "k1", Added: t0}, {Party: "CAN", ReceiptKey: "k2", Added: t0}, {Party: "USA", ReceiptKey: "k3", Added: t0.Add(time.Hour)}} {
+	for _, p := range []store.Peer{
+		{Party: "USA", URL: "https://usa.example/", CA: []byte("ca1"), CheckpointKey: "c1", ReceiptKey: "k1", Added: t0},
+		{Party: "CAN", URL: "https://can.example/", CA: []byte("ca2"), CheckpointKey: "c2", ReceiptKey: "k2", Added: t0},
+		{Party: "USA", URL: "https://usa2.example/", CA: []byte("ca3"), CheckpointKey: "c3", ReceiptKey: "k3", Added: t0.Add(time.Hour)},
+	} {
 		if err := s.PutPeer(ctx, p); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ps, err := s.Peers(ctx)
-	if err != nil || len(ps) != 2 || ps[0].Party != "CAN" || ps[1].ReceiptKey != "k3" || !ps[1].Added.Equal(t0) {
-		t.Errorf("Peers = %+v, %v; want CAN, then USA with key k3 added at %v", ps, err, t0)
+	if err != nil || len(ps) != 2 || ps[0].Party != "CAN" || ps[1].ReceiptKey != "k3" || ps[1].URL != "https://usa2.example/" ||
+		string(ps[1].CA) != "ca3" || ps[1].CheckpointKey != "c3" || !ps[1].Added.Equal(t0) {
+		t.Errorf("Peers = %+v, %v; want CAN, then USA with the second bundle, added at %v", ps, err, t0)
+	}
+	if err := s.DeletePeer(ctx, "CAN"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePeer(ctx, "CAN"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DeletePeer twice = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Peer(ctx, "CAN"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Peer after DeletePeer = %v, want ErrNotFound", err)
 	}
 }
 
@@ -288,5 +302,79 @@ func testLedgerNewMember(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	if n := len(verifyLog(t, s, "CAN")); n != 6 {
 		t.Errorf("CAN's channel after leaving and joining again: %d entries, want 6", n)
+	}
+}
+
+// testApplyPull checks that a pull's replicas, withdrawals and state are
+// stored together, that a replica collection is marked with its origin,
+// that a partner cannot land replicas in a collection it does not own,
+// and that the verified size never goes back.
+func testApplyPull(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	own := newCollection(t, s, 1)
+	rep := uuid(3001)
+	a := obj("indicator", 1, "2.1", ts(1), "a")
+	a.Release = store.Release{Originator: "USA"}
+	b := obj("indicator", 2, "2.1", ts(1), "b")
+	b.Release = store.Release{Originator: "USA"}
+	state := store.Inbound{Party: "USA", Size: 5, Root: [32]byte{1}, Checkpoint: []byte("cp5"), Verified: t0, Unavailable: 1}
+	if err := s.ApplyPull(ctx, store.Pull{Party: "USA", State: state,
+		Collections: []store.ReplicaCollection{{ID: rep, Title: "USA: fentanyl", Objects: []store.NewObject{a, b}}}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Collection(ctx, rep)
+	if err != nil || c.Origin != "USA" || c.Title != "USA: fentanyl" {
+		t.Fatalf("replica collection = %+v, %v", c, err)
+	}
+	in, err := s.Inbound(ctx, "USA")
+	if err != nil || in.Size != 5 || in.Root != state.Root || string(in.Checkpoint) != "cp5" || in.Unavailable != 1 {
+		t.Errorf("Inbound = %+v, %v", in, err)
+	}
+	// Again with the same objects and a withdrawal of a: idempotent adds.
+	state.Size, state.Unavailable = 7, 0
+	if err := s.ApplyPull(ctx, store.Pull{Party: "USA", State: state, Collections: []store.ReplicaCollection{{ID: rep,
+		Objects: []store.NewObject{a, b}, Withdrawals: []store.Withdrawal{{ObjectID: a.ID, VersionKey: a.VersionKey}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Objects(ctx, store.Query{CollectionID: rep, Limit: 10, Versions: store.VersionMatch{All: true}})
+	if err != nil || len(p.Objects) != 1 || p.Objects[0].ID != b.ID {
+		t.Errorf("replicas after the withdrawal: %+v, %v; want only %s", p.Objects, err, b.ID)
+	}
+	// Into our own collection, or backwards: refused, and nothing of it
+	// stored.
+	x := obj("indicator", 9, "2.1", ts(1), "x")
+	for name, pull := range map[string]store.Pull{
+		"own collection": {Party: "USA", State: store.Inbound{Size: 9}, Collections: []store.ReplicaCollection{{ID: own, Objects: []store.NewObject{x}}}},
+		"size goes back": {Party: "USA", State: store.Inbound{Size: 6}, Collections: []store.ReplicaCollection{{ID: rep, Objects: []store.NewObject{x}}}},
+	} {
+		if err := s.ApplyPull(ctx, pull); err == nil {
+			t.Errorf("%s: ApplyPull succeeded", name)
+		}
+	}
+	for _, coll := range []string{own, rep} {
+		p, _ := s.Objects(ctx, store.Query{CollectionID: coll, Limit: 10, IDs: []string{x.ID}})
+		if len(p.Objects) != 0 {
+			t.Errorf("a refused pull stored %s in %s", x.ID, coll)
+		}
+	}
+	if in, _ := s.Inbound(ctx, "USA"); in.Size != 7 {
+		t.Errorf("verified size after refused pulls = %d, want 7", in.Size)
+	}
+	if err := s.SetReceiptPosted(ctx, "USA", 7); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := s.Inbound(ctx, "USA"); in.ReceiptSize != 7 {
+		t.Errorf("receipt size = %d, want 7", in.ReceiptSize)
+	}
+	// Alerts, newest first.
+	for i, k := range []string{"fork", "object"} {
+		if err := s.PutAlert(ctx, store.Alert{Time: t0.Add(time.Duration(i) * time.Second), Party: "USA", Kind: k, Message: "m", Evidence: []byte(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as, err := s.Alerts(ctx, 10)
+	if err != nil || len(as) != 2 || as[0].Kind != "object" || string(as[1].Evidence) != "fork" {
+		t.Errorf("Alerts = %+v, %v", as, err)
 	}
 }

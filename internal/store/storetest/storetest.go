@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LedgerCheckpoints", testLedgerCheckpoints},
 		{"LedgerNewMember", testLedgerNewMember},
 		{"Peers", testPeers},
+		{"ApplyPull", testApplyPull},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

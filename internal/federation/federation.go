@@ -1,0 +1,482 @@
+// Package federation moves what one party released to another, from the
+// sender's node to the recipient's, verified (DESIGN.md §4; guarantees
+// G2, G4 and G6). The recipient pulls: it reads its channel's signed
+// checkpoint from the partner's ledger, checks that it extends the last
+// one it verified, reads the new entries against it, fetches the objects
+// they name over the partner's TAXII interface as its own party (mutual
+// TLS), checks each object's hash against its entry, and stores the
+// replicas and the new verified size in one transaction. Then it
+// co-signs the checkpoint and posts the receipt.
+//
+// Anything that does not verify is refused: nothing of that pull is
+// stored, an alert is recorded with the evidence, and the last good state
+// stays. A partner that is down or slow is retried with backoff and
+// jitter; each partner has its own loop, so none blocks another.
+package federation
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/puente-project/puente/internal/ledger"
+	"github.com/puente-project/puente/internal/stix"
+	"github.com/puente-project/puente/internal/store"
+)
+
+// Options configure a Federation.
+type Options struct {
+	Party       string // this node's party
+	Store       store.Store
+	Cosigner    *ledger.Cosigner // signs receipts
+	Certificate tls.Certificate  // this node's client certificate
+	Logger      *slog.Logger
+	// Interval is the time between pulls from one partner when all is
+	// well (default 2s); MaxBackoff bounds the wait after failures
+	// (default 1 minute).
+	Interval, MaxBackoff time.Duration
+	// Progress, when set, hears of long pulls.
+	Progress func(party string, done, total int64)
+}
+
+// Federation pulls from every pinned partner.
+type Federation struct {
+	o Options
+
+	mu      sync.Mutex
+	running map[string]chan struct{} // guarded by mu: party → wake-up
+}
+
+// New returns a Federation; Run starts it.
+func New(o Options) *Federation {
+	if o.Interval <= 0 {
+		o.Interval = 2 * time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Federation{o: o, running: map[string]chan struct{}{}}
+}
+
+// Notify asks for a pull from party now (a partner said it has news).
+func (f *Federation) Notify(party string) {
+	f.mu.Lock()
+	wake := f.running[party]
+	f.mu.Unlock()
+	if wake != nil {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run pulls from every pinned partner until ctx ends: one loop per
+// partner, started when it is pinned, stopped when it is removed.
+func (f *Federation) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		peers, err := f.o.Store.Peers(ctx)
+		if err != nil && ctx.Err() == nil {
+			f.o.Logger.ErrorContext(ctx, "federation: list peers", slog.Any("error", err))
+		}
+		for _, p := range peers {
+			f.mu.Lock()
+			_, ok := f.running[p.Party]
+			if !ok {
+				wake := make(chan struct{}, 1)
+				f.running[p.Party] = wake
+				wg.Go(func() { f.loop(ctx, p.Party, wake) })
+			}
+			f.mu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(f.o.Interval):
+		}
+	}
+}
+
+// loop pulls from one partner until ctx ends or it is unpinned.
+func (f *Federation) loop(ctx context.Context, party string, wake chan struct{}) {
+	defer func() {
+		f.mu.Lock()
+		delete(f.running, party)
+		f.mu.Unlock()
+	}()
+	log := f.o.Logger.With(slog.String("partner", party))
+	backoff := f.o.Interval
+	for {
+		peer, err := f.o.Store.Peer(ctx, party)
+		if errors.Is(err, store.ErrNotFound) {
+			return
+		}
+		wait := f.o.Interval
+		if err == nil {
+			var res Result
+			res, err = f.Pull(ctx, peer)
+			if err == nil && res.New > 0 {
+				log.InfoContext(ctx, "pulled", slog.Int64("new_entries", res.New), slog.Int64("objects", res.Stored),
+					slog.Int64("verified_size", res.Size), slog.Bool("receipt", res.Receipt))
+			}
+		}
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			backoff = min(2*backoff, f.o.MaxBackoff)
+			wait = backoff/2 + rand.N(backoff/2+1) // jitter: partners retried apart
+			log.WarnContext(ctx, "pull failed; will retry", slog.Duration("in", wait), slog.Any("error", err))
+		default:
+			backoff = f.o.Interval
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Result is what one pull did.
+type Result struct {
+	Size        int64 // the verified size of the channel after the pull
+	New         int64 // entries verified in this pull
+	Stored      int64 // object versions stored (new or already held)
+	Withdrawn   int64
+	Unavailable int64 // entries whose object the partner did not serve
+	Receipt     bool  // a receipt was posted
+}
+
+// ErrRefused marks a pull refused because what the partner served does
+// not verify; an alert with the evidence was recorded.
+var ErrRefused = errors.New("refused")
+
+// Pull pulls once from peer: see the package doc.
+func (f *Federation) Pull(ctx context.Context, peer store.Peer) (Result, error) {
+	var res Result
+	c, err := f.client(peer)
+	if err != nil {
+		return res, err
+	}
+	verifier, err := note.NewVerifier(peer.CheckpointKey)
+	if err != nil {
+		return res, fmt.Errorf("pinned checkpoint key of %s: %w", peer.Party, err)
+	}
+	log := f.o.Party // our party: the channel is peer → us
+	origin := ledger.Origin(peer.Party, log)
+	fetch := ledger.HTTPFetcher{Client: c, Prefix: peer.URL + "ledger/" + ledger.ChannelName(peer.Party, log) + "/"}
+	msg, err := fetch.Fetch(ctx, "checkpoint")
+	if errors.Is(err, ledger.ErrMissing) {
+		return res, nil // nothing released to us yet
+	}
+	if err != nil {
+		return res, err
+	}
+	cp, _, err := ledger.OpenCheckpoint(msg, origin, verifier)
+	if err != nil {
+		return res, f.refuse(ctx, peer.Party, "checkpoint", err, msg)
+	}
+	in, err := f.o.Store.Inbound(ctx, peer.Party)
+	if err != nil {
+		return res, err
+	}
+	res.Size = in.Size
+	var old *ledger.Checkpoint
+	if in.Size > 0 {
+		old = &ledger.Checkpoint{Origin: origin, Size: in.Size, Root: in.Root}
+	}
+	var progress func(done, total int64)
+	if f.o.Progress != nil {
+		progress = func(done, total int64) { f.o.Progress(peer.Party, done, total) }
+	}
+	raw, err := ledger.ReadNew(ctx, fetch, old, cp, progress)
+	if err != nil {
+		if errors.Is(err, ledger.ErrFork) || errors.Is(err, ledger.ErrBadProof) || errors.Is(err, ledger.ErrMalformed) {
+			return res, f.refuse(ctx, peer.Party, "log", err, append(append([]byte{}, in.Checkpoint...), msg...))
+		}
+		return res, err
+	}
+	if len(raw) > 0 {
+		pull, counts, err := f.fetchObjects(ctx, c, peer, raw, cp, msg)
+		if err != nil {
+			return res, err
+		}
+		if err := f.o.Store.ApplyPull(ctx, pull); err != nil {
+			return res, fmt.Errorf("store the pull from %s: %w", peer.Party, err)
+		}
+		res.New, res.Stored, res.Withdrawn, res.Unavailable = int64(len(raw)), counts.stored, counts.withdrawn, counts.unavailable
+		in.Size, in.Checkpoint = cp.Size, msg
+	}
+	res.Size = in.Size
+	if in.Size > in.ReceiptSize && f.o.Cosigner != nil {
+		if err := f.postReceipt(ctx, c, peer, fetch.Prefix, verifier, in); err != nil {
+			return res, fmt.Errorf("receipt to %s: %w", peer.Party, err)
+		}
+		res.Receipt = true
+	}
+	return res, nil
+}
+
+// refuse records an alert with its evidence and returns err marked
+// ErrRefused.
+func (f *Federation) refuse(ctx context.Context, party, kind string, err error, evidence []byte) error {
+	f.o.Logger.ErrorContext(ctx, "federation: refused what a partner served", slog.String("partner", party),
+		slog.String("kind", kind), slog.Any("error", err))
+	a := store.Alert{Time: time.Now(), Party: party, Kind: kind, Message: err.Error(), Evidence: evidence}
+	if perr := f.o.Store.PutAlert(context.WithoutCancel(ctx), a); perr != nil {
+		f.o.Logger.ErrorContext(ctx, "federation: record alert", slog.Any("error", perr))
+	}
+	return fmt.Errorf("%s from %s: %w: %w", kind, party, ErrRefused, err)
+}
+
+type counts struct{ stored, withdrawn, unavailable int64 }
+
+// want is one object version a pull must bring.
+type want struct {
+	entry ledger.Entry
+	raw   []byte // the object as served, once found
+}
+
+// maxIDs is how many ids one TAXII request asks for (the server's limit
+// per match parameter).
+const maxIDs = 100
+
+// fetchObjects fetches, over TAXII, the objects the new entries name and
+// checks each against its entry. An object whose content does not match
+// its entry refuses the whole pull.
+func (f *Federation) fetchObjects(ctx context.Context, c *http.Client, peer store.Peer, raw [][]byte, cp ledger.Checkpoint, msg []byte) (store.Pull, counts, error) {
+	pull := store.Pull{Party: peer.Party, State: store.Inbound{Party: peer.Party, Size: cp.Size, Root: cp.Root, Checkpoint: msg, Verified: time.Now()}}
+	var n counts
+	byGroup := map[string][]*want{}
+	var groups []string
+	withdrawals := map[string][]store.Withdrawal{}
+	for _, r := range raw {
+		e, err := ledger.ParseEntry(r)
+		if err != nil {
+			return pull, n, f.refuse(ctx, peer.Party, "entry", err, r)
+		}
+		if !slices.Contains(groups, e.Group) {
+			groups = append(groups, e.Group)
+		}
+		switch e.Kind {
+		case ledger.KindObject:
+			byGroup[e.Group] = append(byGroup[e.Group], &want{entry: e})
+		case ledger.KindWithdrawal:
+			ts, err := stix.ParseTimestamp(e.Version)
+			if err != nil {
+				continue // a version that is not a timestamp was never stored here
+			}
+			withdrawals[e.Group] = append(withdrawals[e.Group], store.Withdrawal{ObjectID: e.ObjectID, VersionKey: stix.VersionKey(ts)})
+			n.withdrawn++
+		}
+	}
+	for _, g := range groups {
+		rc := store.ReplicaCollection{ID: ReplicaID(peer.Party, g), Title: peer.Party + " " + g, Withdrawals: withdrawals[g]}
+		if title, err := f.collectionTitle(ctx, c, peer, g); err == nil {
+			rc.Title = peer.Party + ": " + title
+		}
+		ws := byGroup[g]
+		for start := 0; start < len(ws); start += maxIDs {
+			chunk := ws[start:min(start+maxIDs, len(ws))]
+			if err := f.fetchChunk(ctx, c, peer, g, chunk); err != nil {
+				return pull, n, err
+			}
+		}
+		for _, w := range ws {
+			if w.raw == nil {
+				n.unavailable++ // withdrawn since, expired, or not served
+				continue
+			}
+			o, err := stix.Parse(w.raw)
+			if err != nil || o.Hash != w.entry.SHA256 {
+				return pull, n, f.refuse(ctx, peer.Party, "object",
+					fmt.Errorf("object %s version %s does not match its ledger entry", w.entry.ObjectID, w.entry.Version), w.raw)
+			}
+			rc.Objects = append(rc.Objects, store.NewObject{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
+				Version: o.Version, VersionKey: o.VersionKey, Hash: o.Hash, Raw: o.Raw,
+				Release: store.Release{Originator: peer.Party}})
+			n.stored++
+		}
+		pull.Collections = append(pull.Collections, rc)
+	}
+	pull.State.Unavailable = n.unavailable
+	return pull, n, nil
+}
+
+// fetchChunk reads, as our party, every version of the chunk's objects
+// the partner releases to us, and keeps for each wanted version the one
+// whose canonical hash is the entry's.
+func (f *Federation) fetchChunk(ctx context.Context, c *http.Client, peer store.Peer, group string, chunk []*want) error {
+	ids := make([]string, 0, len(chunk))
+	for _, w := range chunk {
+		if !slices.Contains(ids, w.entry.ObjectID) {
+			ids = append(ids, w.entry.ObjectID)
+		}
+	}
+	q := url.Values{"match[id]": {strings.Join(ids, ",")}, "match[version]": {"all"}, "limit": {"1000"}}
+	next := ""
+	for {
+		if next != "" {
+			q.Set("next", next)
+		}
+		var env struct {
+			More    bool              `json:"more"`
+			Next    string            `json:"next"`
+			Objects []json.RawMessage `json:"objects"`
+		}
+		u := peer.URL + "taxii2/api/collections/" + url.PathEscape(group) + "/objects/?" + q.Encode()
+		if err := getJSON(ctx, c, u, &env); err != nil {
+			if errors.Is(err, errNotFound) {
+				return nil // the group is gone for us: every object unavailable
+			}
+			return err
+		}
+		for _, r := range env.Objects {
+			h, id := hashOf(r)
+			for _, w := range chunk {
+				if w.raw == nil && w.entry.ObjectID == id && w.entry.SHA256 == h {
+					w.raw = append([]byte(nil), r...)
+				}
+			}
+		}
+		if !env.More || env.Next == "" {
+			return nil
+		}
+		next = env.Next
+	}
+}
+
+// hashOf returns the canonical hash and id of a served object, or zero
+// values when it does not parse (it then matches no entry).
+func hashOf(raw []byte) ([32]byte, string) {
+	o, err := stix.Parse(raw)
+	if err != nil {
+		return [32]byte{}, ""
+	}
+	return o.Hash, o.ID
+}
+
+func (f *Federation) collectionTitle(ctx context.Context, c *http.Client, peer store.Peer, group string) (string, error) {
+	var col struct {
+		Title string `json:"title"`
+	}
+	err := getJSON(ctx, c, peer.URL+"taxii2/api/collections/"+url.PathEscape(group)+"/", &col)
+	return col.Title, err
+}
+
+var errNotFound = errors.New("not found")
+
+// maxResponse bounds a TAXII response read by federation: the server's
+// page limit (16 MiB) and some slack.
+const maxResponse = 17 << 20
+
+func getJSON(ctx context.Context, c *http.Client, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return fmt.Errorf("GET %s: %w", u, errNotFound)
+	default:
+		return fmt.Errorf("GET %s: HTTP %s", u, resp.Status)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	return nil
+}
+
+// postReceipt co-signs the last verified checkpoint and posts it.
+func (f *Federation) postReceipt(ctx context.Context, c *http.Client, peer store.Peer, prefix string, verifier note.Verifier, in store.Inbound) error {
+	n, err := note.Open(in.Checkpoint, note.VerifierList(verifier))
+	if err != nil {
+		return err
+	}
+	receipt, err := note.Sign(n, f.o.Cosigner) // the log's signature, then ours
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, prefix+"receipt", bytes.NewReader(receipt))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %s: %s", resp.Status, bytes.TrimSpace(body))
+	}
+	return f.o.Store.SetReceiptPosted(ctx, peer.Party, in.Size)
+}
+
+// client returns the HTTPS client for peer: mutual TLS 1.3, trusting the
+// peer's pinned CA only.
+func (f *Federation) client(peer store.Peer) (*http.Client, error) {
+	ca, err := parseCA(peer.CA)
+	if err != nil {
+		return nil, fmt.Errorf("pinned CA of %s: %w", peer.Party, err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return &http.Client{
+		Timeout: time.Minute,
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{
+				MinVersion:   tls.VersionTLS13,
+				RootCAs:      pool,
+				Certificates: []tls.Certificate{f.o.Certificate},
+			},
+			MaxIdleConnsPerHost: 4,
+			IdleConnTimeout:     90 * time.Second,
+		},
+	}, nil
+}
+
+// ReplicaID is the id, on this node, of the collection that holds the
+// replicas of one of party's working groups: derived from both, so that
+// a partner cannot choose it to land in one of our own collections.
+func ReplicaID(party, group string) string {
+	h := sha256.Sum256([]byte("puente replica\x00" + party + "\x00" + group))
+	h[6] = h[6]&0x0f | 0x80 // version 8: custom (RFC 9562)
+	h[8] = h[8]&0x3f | 0x80 // variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
