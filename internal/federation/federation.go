@@ -192,6 +192,14 @@ func (f *Federation) Pull(ctx context.Context, peer store.Peer) (Result, error) 
 	if errors.Is(err, ledger.ErrMissing) {
 		return res, nil // nothing released to us yet
 	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		var evidence []byte
+		for _, c := range certErr.UnverifiedCertificates {
+			evidence = append(evidence, c.Raw...)
+		}
+		return res, f.refuse(ctx, peer.Party, "tls", err, evidence)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -258,6 +266,9 @@ type counts struct{ stored, withdrawn, unavailable int64 }
 type want struct {
 	entry ledger.Entry
 	raw   []byte // the object as served, once found
+	// bad is an object served with the entry's id and version whose
+	// content does not match the entry: evidence of tampering.
+	bad []byte
 }
 
 // maxIDs is how many ids one TAXII request asks for (the server's limit
@@ -306,6 +317,10 @@ func (f *Federation) fetchObjects(ctx context.Context, c *http.Client, peer stor
 			}
 		}
 		for _, w := range ws {
+			if w.raw == nil && w.bad != nil {
+				return pull, n, f.refuse(ctx, peer.Party, "object",
+					fmt.Errorf("object %s version %s does not match its ledger entry", w.entry.ObjectID, w.entry.Version), w.bad)
+			}
 			if w.raw == nil {
 				n.unavailable++ // withdrawn since, expired, or not served
 				continue
@@ -355,10 +370,14 @@ func (f *Federation) fetchChunk(ctx context.Context, c *http.Client, peer store.
 			return err
 		}
 		for _, r := range env.Objects {
-			h, id := hashOf(r)
+			h, id, version := hashOf(r)
 			for _, w := range chunk {
-				if w.raw == nil && w.entry.ObjectID == id && w.entry.SHA256 == h {
+				switch {
+				case w.raw != nil || w.entry.ObjectID != id:
+				case w.entry.SHA256 == h:
 					w.raw = append([]byte(nil), r...)
+				case version == w.entry.Version:
+					w.bad = append([]byte(nil), r...)
 				}
 			}
 		}
@@ -369,14 +388,14 @@ func (f *Federation) fetchChunk(ctx context.Context, c *http.Client, peer store.
 	}
 }
 
-// hashOf returns the canonical hash and id of a served object, or zero
-// values when it does not parse (it then matches no entry).
-func hashOf(raw []byte) ([32]byte, string) {
+// hashOf returns the canonical hash, id and version of a served object,
+// or zero values when it does not parse (it then matches no entry).
+func hashOf(raw []byte) ([32]byte, string, string) {
 	o, err := stix.Parse(raw)
 	if err != nil {
-		return [32]byte{}, ""
+		return [32]byte{}, "", ""
 	}
-	return o.Hash, o.ID
+	return o.Hash, o.ID, o.Version
 }
 
 func (f *Federation) collectionTitle(ctx context.Context, c *http.Client, peer store.Peer, group string) (string, error) {
