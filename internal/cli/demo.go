@@ -5,10 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,25 +28,27 @@ import (
 const demoUsage = `Usage:
   puente demo [--dir DIR] [--listen HOST:PORT]
 
-Start a demonstration node for Mexico (MEX) on this machine, load the
-illustrative scenario into it, and serve TAXII 2.1 until interrupted
-(Ctrl-C). It prints the address, a user name, a password and an API token
-to try it with any TAXII 2.1 client.
+Start two demonstration nodes on this machine, one for Mexico (MEX) and
+one for the United States (USA), each with its own database, keys and
+certificate authority; pin each as the other's partner; load the
+illustrative scenario; and serve both until interrupted (Ctrl-C).
+Federation runs live: each node pulls what the other released to it,
+verifies it against the other's transparency log, stores it, and sends a
+signed receipt. The demo prints both nodes' addresses, credentials, and
+a line each time what was released, verified or acknowledged changes.
 
 The scenario has working groups on fentanyl, precursor chemicals, money
 laundering and security coordination, with seizures, laboratories, custody
 transfers, a pending joint-operation request and contested statistics.
 Every record is labelled demo-data and is illustrative.
 
-This version runs one node. The United States node, federation between
-the two and the transparency log come in later versions.
-
 Flags:
-  --dir DIR            keep the demo node in DIR/mex and reuse it on the
-                       next run (default: a temporary directory, removed
-                       on exit)
-  --listen HOST:PORT   address to serve on (default 127.0.0.1:8443, or a
-                       free port when that one is taken)
+  --dir DIR            keep the demo nodes in DIR/mex and DIR/usa and reuse
+                       them on the next run (default: a temporary
+                       directory, removed on exit)
+  --listen HOST:PORT   address of the MEX node; the USA node takes the next
+                       port (default 127.0.0.1:8443 and 8444, or free ports
+                       when those are taken; port 0 picks free ports)
 
 Examples:
   puente demo
@@ -50,10 +56,27 @@ Examples:
 `
 
 func demoCommand() command {
-	return command{name: "demo", summary: "run a demonstration node with illustrative data", usage: demoUsage, run: runDemo}
+	return command{name: "demo", summary: "run two federated demonstration nodes (MEX and USA)", usage: demoUsage, run: runDemo}
 }
 
-const demoParty = "MEX"
+// demoParties are the demo's nodes, in the order they are shown.
+var demoParties = []string{"MEX", "USA"}
+
+// demoNode is one running demo node.
+type demoNode struct {
+	party     string
+	dir       string
+	n         *node.Node
+	ln        net.Listener
+	host      string
+	password  string
+	admin     store.Token
+	adminKey  string
+	audit     store.Token
+	auditKey  string
+	loaded    []loadedGroup
+	serveDone chan error
+}
 
 func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -74,91 +97,243 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		defer func() { err = errors.Join(err, os.RemoveAll(tmp)) }()
 		base = tmp
 	}
-	dir := filepath.Join(base, "mex")
+	addrs, fallback, err := demoAddrs(*listen)
+	if err != nil {
+		return usageError("demo", "%v", err)
+	}
 
-	password := ""
-	res, err := node.Init(ctx, node.InitOptions{Dir: dir, Party: demoParty})
+	var nodes []*demoNode
+	defer func() {
+		for _, d := range nodes {
+			err = errors.Join(err, d.close(context.WithoutCancel(ctx)))
+		}
+	}()
+	for i, party := range demoParties {
+		d, err := startDemoNode(ctx, e, filepath.Join(base, strings.ToLower(party)), party, addrs[i], fallback)
+		if d != nil {
+			nodes = append(nodes, d) // closed by the deferred function
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// Pin each node as the other's partner, at the address it serves on
+	// this time.
+	for _, a := range nodes {
+		for _, b := range nodes {
+			if a == b {
+				continue
+			}
+			bundle, err := node.PeerBundle(b.n.Config(), "https://"+b.host+"/")
+			if err != nil {
+				return err
+			}
+			p := bundle.Peer()
+			p.Added = time.Now()
+			if err := a.n.Store().PutPeer(ctx, p); err != nil {
+				return fmt.Errorf("pin %s on %s: %w", b.party, a.party, err)
+			}
+		}
+	}
+
+	w := e.stdout
+	fmt.Fprintf(w, "Puente demo: two nodes, MEX and USA, with illustrative data (label %q).\n", scenario.Label)
+	for _, d := range nodes {
+		d.print(w)
+	}
+	m := nodes[0]
+	mcfg := m.n.Config()
+	fmt.Fprintf(w, "\nTry:\n  curl --cacert %s -H 'Authorization: Bearer %s' \\\n", quote(mcfg.Path(mcfg.CACert)), m.adminKey)
+	fmt.Fprintf(w, "       -H 'Accept: application/taxii+json;version=2.1' https://%s/taxii2/api/collections/\n", m.host)
+	fmt.Fprintf(w, "  go run ./cmd/puente verify --key %s --ca %s \\\n", quote(mcfg.Path(mcfg.SigningPub)), quote(mcfg.Path(mcfg.CACert)))
+	fmt.Fprintf(w, "       --token %s --url https://%s/ledger/%s/\n\n", m.auditKey, m.host, ledger.ChannelName("MEX", "USA"))
+	fmt.Fprintf(w, "Press Ctrl-C to stop.\n\n")
+
+	for _, d := range nodes {
+		go func() { d.serveDone <- d.n.Serve(ctx, d.ln) }()
+	}
+	summary := demoSummary(ctx, w, nodes)
+	var errs []error
+	for _, d := range nodes {
+		if err := <-d.serveDone; err != nil {
+			errs = append(errs, fmt.Errorf("%s node: %w", d.party, err))
+		}
+	}
+	<-summary
+	for _, d := range nodes {
+		d.n = nil // Serve closed it
+	}
+	return errors.Join(errs...)
+}
+
+// demoAddrs returns the addresses of the MEX and USA nodes, and whether
+// a taken default may fall back to a free port.
+func demoAddrs(listen string) ([]string, bool, error) {
+	if listen == "" {
+		return []string{"127.0.0.1:8443", "127.0.0.1:8444"}, true, nil
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return nil, false, fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65534 {
+		return nil, false, fmt.Errorf("--listen %q: bad port", listen)
+	}
+	next := 0
+	if p != 0 {
+		next = p + 1
+	}
+	return []string{listen, net.JoinHostPort(host, strconv.Itoa(next))}, false, nil
+}
+
+// startDemoNode creates (or reuses) a demo node in dir, loads the
+// scenario, makes this run's tokens and listens.
+func startDemoNode(ctx context.Context, e *env, dir, party, addr string, fallback bool) (*demoNode, error) {
+	d := &demoNode{party: party, dir: dir, serveDone: make(chan error, 1)}
+	res, err := node.Init(ctx, node.InitOptions{Dir: dir, Party: party, Listen: addr})
 	switch {
 	case err == nil:
-		password = res.AdminPassword
+		d.password = res.AdminPassword
 	case errors.Is(err, node.ErrNodeExists):
 		// A second run with --dir: reuse the node and its data.
 	default:
-		return fmt.Errorf("create the demo node: %w", err)
+		return nil, fmt.Errorf("create the demo node %s: %w", party, err)
 	}
-
-	logger := e.log()
-	n, err := node.Open(ctx, dir, node.Options{Logger: logger, Getenv: e.getenv})
+	n, err := node.Open(ctx, dir, node.Options{Logger: e.log().With(slog.String("node", party)), Getenv: e.getenv, PullEvery: time.Second})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	loaded, err := loadScenario(ctx, n.Store(), demoParty)
-	if err != nil {
-		return errors.Join(err, n.Close())
+	d.n = n
+	if d.loaded, err = loadScenario(ctx, n.Store(), party); err != nil {
+		return d, err
 	}
-	secret, tok := auth.NewToken()
-	tok.User, tok.Created = node.AdminUser, time.Now()
-	if err := n.Store().CreateToken(ctx, tok); err != nil {
-		return errors.Join(fmt.Errorf("create a token: %w", err), n.Close())
-	}
-	// An auditor, who may read the transparency logs.
 	if err := n.Store().CreateUser(ctx, store.User{Name: demoAuditor, Roles: []string{"auditor"}, Created: time.Now()}); err != nil && !errors.Is(err, store.ErrExists) {
-		return errors.Join(fmt.Errorf("create the demo auditor: %w", err), n.Close())
+		return d, fmt.Errorf("create the demo auditor: %w", err)
 	}
-	auditSecret, auditTok := auth.NewToken()
-	auditTok.User, auditTok.Created = demoAuditor, time.Now()
-	if err := n.Store().CreateToken(ctx, auditTok); err != nil {
-		return errors.Join(fmt.Errorf("create a token: %w", err), n.Close())
-	}
-
-	addr := *listen
-	if addr == "" {
-		addr = n.Config().Listen
+	for _, t := range []struct {
+		user   string
+		secret *string
+		tok    *store.Token
+	}{{node.AdminUser, &d.adminKey, &d.admin}, {demoAuditor, &d.auditKey, &d.audit}} {
+		secret, tok := auth.NewToken()
+		tok.User, tok.Created = t.user, time.Now()
+		if err := n.Store().CreateToken(ctx, tok); err != nil {
+			return d, fmt.Errorf("create a token: %w", err)
+		}
+		*t.secret, *t.tok = secret, tok
 	}
 	ln, err := net.Listen("tcp", addr)
-	if err != nil && *listen == "" {
+	if err != nil && fallback {
 		ln, err = net.Listen("tcp", "127.0.0.1:0")
 	}
 	if err != nil {
-		return withHint(errors.Join(fmt.Errorf("listen on %s: %w", addr, err), n.Close()),
-			"another program may use this address; choose another with --listen")
+		return d, withHint(fmt.Errorf("listen on %s: %w", addr, err), "another program may use this address; choose another with --listen")
 	}
+	d.ln = ln
+	d.host = urlHost(addr, ln.Addr())
+	return d, nil
+}
 
-	host := urlHost(addr, ln.Addr())
-	cfg := n.Config()
-	w := e.stdout
-	fmt.Fprintf(w, "Puente demo: the %s node, with illustrative data (label %q).\n\n", cfg.Party, scenario.Label)
-	for _, l := range loaded {
-		fmt.Fprintf(w, "  %-24s %3d objects\n", l.group, l.count)
+// print shows how to reach the node.
+func (d *demoNode) print(w io.Writer) {
+	cfg := d.n.Config()
+	fmt.Fprintf(w, "\n%s node (%s)\n", d.party, d.dir)
+	for _, l := range d.loaded {
+		if l.count > 0 {
+			fmt.Fprintf(w, "  shares in %-22s %3d objects\n", l.group, l.count)
+		}
 	}
-	fmt.Fprintf(w, "\n  TAXII discovery:  https://%s/taxii2/\n", host)
-	fmt.Fprintf(w, "  API root:         https://%s/taxii2/api/\n", host)
+	fmt.Fprintf(w, "  TAXII discovery:  https://%s/taxii2/\n", d.host)
+	fmt.Fprintf(w, "  API root:         https://%s/taxii2/api/\n", d.host)
 	fmt.Fprintf(w, "  CA certificate:   %s\n", cfg.Path(cfg.CACert))
 	fmt.Fprintf(w, "  User:             %s\n", node.AdminUser)
-	if password != "" {
-		fmt.Fprintf(w, "  Password:         %s\n", password)
+	if d.password != "" {
+		fmt.Fprintf(w, "  Password:         %s\n", d.password)
 	} else {
-		fmt.Fprintf(w, "  Password:         the one printed when %s was created\n", dir)
+		fmt.Fprintf(w, "  Password:         the one printed when %s was created\n", d.dir)
 	}
-	fmt.Fprintf(w, "  API token:        %s\n\n", secret)
-	fmt.Fprintf(w, "  Ledger:           https://%s/ledger/ (the transparency logs, one per channel)\n", host)
-	fmt.Fprintf(w, "  Auditor token:    %s (user %s; reads the ledger)\n\n", auditSecret, demoAuditor)
-	fmt.Fprintf(w, "Try:\n  curl --cacert %s -H 'Authorization: Bearer %s' \\\n", quote(cfg.Path(cfg.CACert)), secret)
-	fmt.Fprintf(w, "       -H 'Accept: application/taxii+json;version=2.1' https://%s/taxii2/api/collections/\n", host)
-	fmt.Fprintf(w, "  go run ./cmd/puente verify --key %s --ca %s \\\n", quote(cfg.Path(cfg.SigningPub)), quote(cfg.Path(cfg.CACert)))
-	fmt.Fprintf(w, "       --token %s --url https://%s/ledger/%s/\n\n", auditSecret, host, ledger.ChannelName(cfg.Party, "USA"))
-	fmt.Fprintf(w, "Press Ctrl-C to stop.\n")
-	if err := n.Serve(ctx, ln); err != nil {
-		return err
+	fmt.Fprintf(w, "  API token:        %s\n", d.adminKey)
+	fmt.Fprintf(w, "  Ledger:           https://%s/ledger/ (the transparency logs, one per channel)\n", d.host)
+	fmt.Fprintf(w, "  Auditor token:    %s (user %s; reads the ledger)\n", d.auditKey, demoAuditor)
+}
+
+// close revokes the run's tokens (a kept demo node must not gather
+// tokens that never expire) and closes what is open.
+func (d *demoNode) close(ctx context.Context) error {
+	var errs []error
+	if d.ln != nil && d.n != nil {
+		errs = append(errs, d.ln.Close()) // never served
 	}
-	// The token printed above lives as long as this run: a kept demo node
-	// (--dir) must not gather tokens that never expire.
-	st, err := node.OpenStore(context.WithoutCancel(ctx), cfg)
+	if d.n != nil {
+		errs = append(errs, d.n.Close())
+	}
+	if d.admin.ID == "" {
+		return errors.Join(errs...)
+	}
+	cfg, err := node.LoadConfig(d.dir, func(string) string { return "" })
 	if err != nil {
-		return fmt.Errorf("revoke the demo token: %w", err)
+		return errors.Join(append(errs, err)...)
 	}
-	return errors.Join(st.RevokeToken(context.WithoutCancel(ctx), tok.ID),
-		st.RevokeToken(context.WithoutCancel(ctx), auditTok.ID), st.Close())
+	st, err := node.OpenStore(ctx, cfg)
+	if err != nil {
+		return errors.Join(append(errs, fmt.Errorf("revoke the demo tokens: %w", err))...)
+	}
+	for _, t := range []store.Token{d.admin, d.audit} {
+		if t.ID != "" {
+			errs = append(errs, st.RevokeToken(ctx, t.ID))
+		}
+	}
+	return errors.Join(append(errs, st.Close())...)
+}
+
+// demoSummary prints, until ctx ends, a line whenever what a channel
+// released, what its partner verified or what it acknowledged changes.
+func demoSummary(ctx context.Context, w io.Writer, nodes []*demoNode) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		last := ""
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			var parts []string
+			for _, from := range nodes {
+				for _, to := range nodes {
+					if from == to {
+						continue
+					}
+					sts, err := node.LedgerStatus(ctx, from.n.Store(), from.party)
+					if err != nil {
+						return
+					}
+					var released, acked int64
+					for _, s := range sts {
+						if s.Partner == to.party {
+							released, acked = s.Size, s.ReceiptSize
+						}
+					}
+					in, err := to.n.Store().Inbound(ctx, from.party)
+					if err != nil {
+						return
+					}
+					parts = append(parts, fmt.Sprintf("%s→%s: released %d, verified by %s %d, acknowledged %d",
+						from.party, to.party, released, to.party, in.Size, acked))
+				}
+			}
+			line := strings.Join(parts, " | ")
+			if line != last {
+				fmt.Fprintf(w, "%s  %s\n", time.Now().Format("15:04:05"), line)
+				last = line
+			}
+		}
+	}()
+	return done
 }
 
 // demoAuditor is the demo node's auditor user.
