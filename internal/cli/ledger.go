@@ -25,16 +25,19 @@ import (
 const statusUsage = `Usage:
   puente status --dir DIR [--json]
 
-Show the node's logs: for each channel (what this party released to one
-partner) and for the internal log, its size, its last signed checkpoint,
-the last receipt from the partner, and how many entries no receipt covers
-yet. A receipt is the partner's signed statement that it holds and
-verified every entry up to that size.
+Show the node's delivery state. For each partner pinned: how much of its
+channel to this node was verified, the last receipt sent back, entries
+whose object it did not serve, and alerts (what federation refused, with
+the evidence kept). For each of this node's logs (what this party released
+to one partner, and the internal log): its size, its last signed
+checkpoint, the last receipt from the partner, and how many entries no
+receipt covers yet. A receipt is the partner's signed statement that it
+holds and verified every entry up to that size.
 
 Flags:
   --dir DIR   node directory (default: $PUENTE_DIR)
-  --json      print one JSON document {"channels": [...]}, for scripts and
-              monitoring
+  --json      print one JSON document {"channels": [...], "inbound": [...],
+              "alerts": [...]}, for scripts and monitoring
 
 Examples:
   puente status --dir ./mex
@@ -58,13 +61,47 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("read the logs: %w", err)
 		}
+		inbound, alerts, err := node.FederationStatus(ctx, st, cfg.Party, time.Now())
+		if err != nil {
+			return fmt.Errorf("read the federation state: %w", err)
+		}
 		if *asJSON {
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(struct {
+			type alert struct {
+				Time    time.Time `json:"time"`
+				Partner string    `json:"partner"`
+				Kind    string    `json:"kind"`
+				Message string    `json:"message"`
+			}
+			doc := struct {
 				Party    string               `json:"party"`
 				Channels []node.ChannelStatus `json:"channels"`
-			}{cfg.Party, append([]node.ChannelStatus{}, sts...)})
+				Inbound  []node.InboundStatus `json:"inbound"`
+				Alerts   []alert              `json:"alerts"`
+			}{cfg.Party, append([]node.ChannelStatus{}, sts...), append([]node.InboundStatus{}, inbound...), []alert{}}
+			for _, a := range alerts {
+				doc.Alerts = append(doc.Alerts, alert{a.Time, a.Party, a.Kind, a.Message})
+			}
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(doc)
+		}
+		if len(inbound) > 0 {
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "FROM PARTNER\tVERIFIED\tRECEIPT SENT\tUNAVAILABLE\tALERTS")
+			for _, in := range inbound {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", in.Channel, sizeAt(in.Verified, in.VerifiedAt), in.ReceiptSize, in.Unavailable, in.Alerts)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout)
+		}
+		for i, a := range alerts {
+			if i == 5 {
+				fmt.Fprintf(e.stdout, "... %d more alerts ('puente status --json' lists them)\n", len(alerts)-5)
+				break
+			}
+			fmt.Fprintf(e.stdout, "ALERT %s %s %s: %s\n", a.Time.UTC().Format(time.RFC3339), a.Party, a.Kind, a.Message)
 		}
 		if len(sts) == 0 {
 			fmt.Fprintln(e.stdout, "No log has entries yet: nothing was shared.")

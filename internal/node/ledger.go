@@ -130,6 +130,53 @@ func LedgerStatus(ctx context.Context, st store.Store, party string) ([]ChannelS
 	return out, nil
 }
 
+// InboundStatus is what this node verified of one partner's channel to
+// it.
+type InboundStatus struct {
+	Channel     string    `json:"channel"` // "USA-MEX": from the partner to us
+	Partner     string    `json:"partner"`
+	Verified    int64     `json:"verified_size"`
+	VerifiedAt  time.Time `json:"verified_time,omitzero"`
+	ReceiptSize int64     `json:"receipt_sent_size"`
+	Unavailable int64     `json:"unavailable"`
+	// Lag is how far the last verified checkpoint is behind now.
+	Lag    string `json:"lag,omitempty"`
+	Alerts int    `json:"alerts"`
+}
+
+// FederationStatus returns, for each pinned partner, what this node
+// verified of its channel to it, and the alerts recorded (newest first,
+// at most 100).
+func FederationStatus(ctx context.Context, st store.Store, party string, now time.Time) ([]InboundStatus, []store.Alert, error) {
+	peers, err := st.Peers(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	alerts, err := st.Alerts(ctx, 100)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]InboundStatus, 0, len(peers))
+	for _, p := range peers {
+		in, err := st.Inbound(ctx, p.Party)
+		if err != nil {
+			return nil, nil, err
+		}
+		s := InboundStatus{Channel: ledger.ChannelName(p.Party, party), Partner: p.Party, Verified: in.Size,
+			VerifiedAt: in.Verified, ReceiptSize: in.ReceiptSize, Unavailable: in.Unavailable}
+		if !in.Verified.IsZero() {
+			s.Lag = now.Sub(in.Verified).Round(time.Second).String()
+		}
+		for _, a := range alerts {
+			if a.Party == p.Party {
+				s.Alerts++
+			}
+		}
+		out = append(out, s)
+	}
+	return out, alerts, nil
+}
+
 // ledgerHandler serves the logs under /ledger/{channel}/ in the
 // tlog-tiles layout, with proofs, and takes partners' receipts.
 //
