@@ -61,6 +61,14 @@ type Federation struct {
 
 	mu      sync.Mutex
 	running map[string]chan struct{} // guarded by mu: party → wake-up
+	clients map[string]peerClient    // guarded by mu: party → client for its pinned CA
+}
+
+// peerClient is an HTTPS client for one pinned CA, kept so that pulls
+// reuse connections.
+type peerClient struct {
+	ca []byte
+	c  *http.Client
 }
 
 // New returns a Federation; Run starts it.
@@ -74,7 +82,7 @@ func New(o Options) *Federation {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Federation{o: o, running: map[string]chan struct{}{}}
+	return &Federation{o: o, running: map[string]chan struct{}{}, clients: map[string]peerClient{}}
 }
 
 // Notify asks for a pull from party now (a partner said it has news).
@@ -88,6 +96,35 @@ func (f *Federation) Notify(party string) {
 		default:
 		}
 	}
+}
+
+// NotifyPartner tells party's node that its channel from us has a new
+// checkpoint, so that it pulls now rather than at its next scheduled
+// pull. It is best effort: a partner that does not answer pulls later.
+func (f *Federation) NotifyPartner(ctx context.Context, party string) error {
+	peer, err := f.o.Store.Peer(ctx, party)
+	if err != nil {
+		return err
+	}
+	c, err := f.client(peer)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, peer.URL+"federation/notify", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("notify %s: HTTP %s", party, resp.Status)
+	}
+	return nil
 }
 
 // Run pulls from every pinned partner until ctx ends: one loop per
@@ -468,8 +505,26 @@ func (f *Federation) postReceipt(ctx context.Context, c *http.Client, peer store
 }
 
 // client returns the HTTPS client for peer: mutual TLS 1.3, trusting the
-// peer's pinned CA only.
+// peer's pinned CA only. A client is kept per partner while its CA stays
+// the same.
 func (f *Federation) client(peer store.Peer) (*http.Client, error) {
+	f.mu.Lock()
+	pc, ok := f.clients[peer.Party]
+	f.mu.Unlock()
+	if ok && bytes.Equal(pc.ca, peer.CA) {
+		return pc.c, nil
+	}
+	c, err := f.newClient(peer)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.clients[peer.Party] = peerClient{ca: peer.CA, c: c}
+	f.mu.Unlock()
+	return c, nil
+}
+
+func (f *Federation) newClient(peer store.Peer) (*http.Client, error) {
 	ca, err := parseCA(peer.CA)
 	if err != nil {
 		return nil, fmt.Errorf("pinned CA of %s: %w", peer.Party, err)

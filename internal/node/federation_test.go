@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -25,7 +26,7 @@ import (
 
 // fedNode is a real node serving on a loopback listener over TLS.
 type fedNode struct {
-	t     *testing.T
+	t     testing.TB
 	n     *Node
 	party string
 	url   string
@@ -34,25 +35,11 @@ type fedNode struct {
 }
 
 // startNodes makes and serves one node per party, and pins every pair.
-func startNodes(t *testing.T, parties ...string) map[string]*fedNode {
+func startNodes(t testing.TB, parties ...string) map[string]*fedNode {
 	t.Helper()
 	nodes := map[string]*fedNode{}
 	for _, p := range parties {
-		res := initNode(t, p)
-		n, err := Open(t.Context(), res.Config.Dir, Options{PullEvery: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.checkpointEvery = 50 * time.Millisecond
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		fn := &fedNode{t: t, n: n, party: p, url: "https://" + ln.Addr().String() + "/", stop: cancel, done: make(chan error, 1)}
-		go func() { fn.done <- n.Serve(ctx, ln) }()
-		t.Cleanup(func() { fn.shutdown() })
-		nodes[p] = fn
+		nodes[p] = newFedNode(t, p, true)
 	}
 	for _, a := range nodes {
 		for _, b := range nodes {
@@ -62,6 +49,44 @@ func startNodes(t *testing.T, parties ...string) map[string]*fedNode {
 		}
 	}
 	return nodes
+}
+
+// newFedNode makes a node for party; serve starts serving it (and its
+// federation loop). An unserved node can still pull (Federation.Pull).
+func newFedNode(t testing.TB, party string, serve bool) *fedNode {
+	t.Helper()
+	return newFedNodeEvery(t, party, serve, 50*time.Millisecond, 100*time.Millisecond)
+}
+
+// newFedNodeEvery is newFedNode with the intervals between checkpoints
+// and between scheduled pulls.
+func newFedNodeEvery(t testing.TB, party string, serve bool, checkpointEvery, pullEvery time.Duration) *fedNode {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), strings.ToLower(party))
+	res, err := Init(context.Background(), InitOptions{Dir: dir, Party: party, Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Open(context.Background(), res.Config.Dir, Options{PullEvery: pullEvery})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.checkpointEvery = checkpointEvery
+	fn := &fedNode{t: t, n: n, party: party, done: make(chan error, 1)}
+	if !serve {
+		t.Cleanup(func() { n.Close() })
+		fn.url = "https://127.0.0.1:1/"
+		return fn
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	fn.url, fn.stop = "https://"+ln.Addr().String()+"/", cancel
+	go func() { fn.done <- n.Serve(ctx, ln) }()
+	t.Cleanup(func() { fn.shutdown() })
+	return fn
 }
 
 func (f *fedNode) shutdown() {
@@ -145,17 +170,17 @@ func (f *fedNode) replicas(partner string) []string {
 
 // waitDelivered waits until to has verified from's whole channel to it
 // and from holds to's receipt for it.
-func waitDelivered(t *testing.T, from, to *fedNode, within time.Duration) ChannelStatus {
+func waitDelivered(t testing.TB, from, to *fedNode, within time.Duration) ChannelStatus {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		sts, err := LedgerStatus(t.Context(), from.n.Store(), from.party)
+		sts, err := LedgerStatus(context.Background(), from.n.Store(), from.party)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range sts {
 			if s.Partner == to.party && s.Size > 0 && s.ReceiptSize == s.Size {
-				in, err := to.n.Store().Inbound(t.Context(), from.party)
+				in, err := to.n.Store().Inbound(context.Background(), from.party)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -165,8 +190,8 @@ func waitDelivered(t *testing.T, from, to *fedNode, within time.Duration) Channe
 			}
 		}
 		if time.Now().After(deadline) {
-			in, _ := to.n.Store().Inbound(t.Context(), from.party)
-			as, _ := to.n.Store().Alerts(t.Context(), 5)
+			in, _ := to.n.Store().Inbound(context.Background(), from.party)
+			as, _ := to.n.Store().Alerts(context.Background(), 5)
 			t.Fatalf("%s→%s not delivered within %v: sender %+v, recipient verified %d, alerts %+v", from.party, to.party, within, sts, in.Size, as)
 		}
 		time.Sleep(20 * time.Millisecond)

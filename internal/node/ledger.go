@@ -22,7 +22,7 @@ import (
 
 // defaultCheckpointEvery is how often a serving node signs a checkpoint
 // of each log that has grown.
-const defaultCheckpointEvery = time.Second
+const defaultCheckpointEvery = 250 * time.Millisecond
 
 // PublishCheckpoints signs and records a checkpoint of every log of st
 // that has grown since its last checkpoint. It returns the checkpoints
@@ -59,13 +59,25 @@ func PublishCheckpoints(ctx context.Context, st store.Store, party string, signe
 	return made, nil
 }
 
-// publishLoop signs checkpoints every n.checkpointEvery until ctx ends.
+// publishLoop signs checkpoints every n.checkpointEvery until ctx ends,
+// and tells each partner whose channel has a new one.
 func (n *Node) publishLoop(ctx context.Context) {
 	t := time.NewTicker(n.checkpointEvery)
 	defer t.Stop()
 	for {
-		if _, err := PublishCheckpoints(ctx, n.st, n.cfg.Party, n.signer, n.now()); err != nil && ctx.Err() == nil {
+		made, err := PublishCheckpoints(ctx, n.st, n.cfg.Party, n.signer, n.now())
+		if err != nil && ctx.Err() == nil {
 			n.logger.ErrorContext(ctx, "sign checkpoints", slog.Any("error", err))
+		}
+		for _, c := range made {
+			if c.Log == store.InternalLog {
+				continue
+			}
+			go func() {
+				if err := n.fed.NotifyPartner(ctx, c.Log); err != nil && !errors.Is(err, store.ErrNotFound) {
+					n.logger.DebugContext(ctx, "notify partner", slog.String("partner", c.Log), slog.Any("error", err))
+				}
+			}()
 		}
 		select {
 		case <-ctx.Done():

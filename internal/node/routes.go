@@ -22,6 +22,7 @@ func (n *Node) routes(logger *slog.Logger) http.Handler {
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("POST /federation/notify", n.notified)
 	mux.Handle("/ledger/", &ledgerHandler{st: n.st, party: n.cfg.Party, authn: n.authenticate,
 		verifiers: append([]note.Verifier{n.verifier}, n.retired...), logger: logger.With(slog.String(logKeySubsystem, "ledger")), now: n.now})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -41,4 +42,18 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write([]byte("ok\n"))
+}
+
+// notified is a partner saying its channel to us has a new checkpoint:
+// pull from it now. Only a pinned partner, by its client certificate,
+// may say so; the answer is the same whether a pull was started or not.
+func (n *Node) notified(w http.ResponseWriter, r *http.Request) {
+	p, err := n.authenticate(r)
+	if err != nil || p.Party == n.cfg.Party {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	n.fed.Notify(p.Party)
+	w.WriteHeader(http.StatusNoContent)
 }
