@@ -257,33 +257,80 @@ func (f *Federation) Pull(ctx context.Context, peer store.Peer) (Result, error) 
 	if f.o.Progress != nil {
 		progress = func(done, total int64) { f.o.Progress(peer.Party, done, total) }
 	}
-	raw, err := ledger.ReadNew(ctx, fetch, old, cp, progress)
-	if err != nil {
-		if errors.Is(err, ledger.ErrFork) || errors.Is(err, ledger.ErrBadProof) || errors.Is(err, ledger.ErrMalformed) {
-			return res, f.refuse(ctx, peer.Party, "log", err, append(append([]byte{}, in.Checkpoint...), msg...))
-		}
-		return res, err
+	// Verify and fetch batch n+1 while batch n is stored: each batch is
+	// stored with the verified (size, root) it ends at, so that a pull
+	// cut short resumes exactly there.
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type stage struct {
+		pull store.Pull
+		n    counts
+		err  error
 	}
-	if len(raw) > 0 {
-		pull, counts, err := f.fetchObjects(ctx, c, peer, raw, cp, msg)
-		if err != nil {
-			return res, err
+	batches := make(chan stage, 1)
+	go func() {
+		defer close(batches)
+		err := ledger.Follow(pctx, fetch, old, cp, pullBatch, func(first int64, entries [][]byte, root ledger.Hash) error {
+			end := first + int64(len(entries))
+			var note []byte
+			if end == cp.Size {
+				note = msg // the state is that of a signed checkpoint: a receipt can follow
+			}
+			pull, n, err := f.fetchObjects(pctx, c, peer, entries, store.Inbound{Party: peer.Party, Size: end, Root: root, Checkpoint: note, Verified: time.Now()})
+			if err != nil {
+				return err
+			}
+			select {
+			case batches <- stage{pull: pull, n: n}:
+				return nil
+			case <-pctx.Done():
+				return pctx.Err()
+			}
+		})
+		if err != nil && pctx.Err() == nil {
+			if !errors.Is(err, ErrRefused) && (errors.Is(err, ledger.ErrFork) || errors.Is(err, ledger.ErrBadProof) || errors.Is(err, ledger.ErrMalformed)) {
+				err = f.refuse(ctx, peer.Party, "log", err, append(append([]byte{}, in.Checkpoint...), msg...))
+			}
+			batches <- stage{err: err}
 		}
-		if err := f.o.Store.ApplyPull(ctx, pull); err != nil {
+	}()
+	for st := range batches {
+		if st.err != nil {
+			return res, st.err
+		}
+		if err := f.o.Store.ApplyPull(ctx, st.pull); err != nil {
 			return res, fmt.Errorf("store the pull from %s: %w", peer.Party, err)
 		}
-		res.New, res.Stored, res.Withdrawn, res.Unavailable = int64(len(raw)), counts.stored, counts.withdrawn, counts.unavailable
-		in.Size, in.Checkpoint = cp.Size, msg
+		res.New += st.pull.State.Size - res.Size
+		res.Size = st.pull.State.Size
+		res.Stored += st.n.stored
+		res.Withdrawn += st.n.withdrawn
+		res.Unavailable += st.n.unavailable
+		if progress != nil {
+			progress(res.Size-in.Size, cp.Size-in.Size)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if in, err = f.o.Store.Inbound(ctx, peer.Party); err != nil {
+		return res, err
 	}
 	res.Size = in.Size
 	if in.Size > in.ReceiptSize && f.o.Cosigner != nil {
-		if err := f.postReceipt(ctx, c, peer, fetch.Prefix, verifier, in); err != nil {
-			return res, fmt.Errorf("receipt to %s: %w", peer.Party, err)
+		// Only the state of a whole signed checkpoint is acknowledged.
+		if held, _, err := ledger.OpenCheckpoint(in.Checkpoint, origin, verifier); err == nil && held.Size == in.Size {
+			if err := f.postReceipt(ctx, c, peer, fetch.Prefix, verifier, in); err != nil {
+				return res, fmt.Errorf("receipt to %s: %w", peer.Party, err)
+			}
+			res.Receipt = true
 		}
-		res.Receipt = true
 	}
 	return res, nil
 }
+
+// pullBatch is how many entries one stored batch of a pull holds.
+const pullBatch = 2000
 
 // refuse records an alert with its evidence and returns err marked
 // ErrRefused.
@@ -303,6 +350,7 @@ type counts struct{ stored, withdrawn, unavailable int64 }
 type want struct {
 	entry ledger.Entry
 	raw   []byte // the object as served, once found
+	obj *stix.Object // raw, parsed
 	// bad is an object served with the entry's id and version whose
 	// content does not match the entry: evidence of tampering.
 	bad []byte
@@ -315,8 +363,8 @@ const maxIDs = 100
 // fetchObjects fetches, over TAXII, the objects the new entries name and
 // checks each against its entry. An object whose content does not match
 // its entry refuses the whole pull.
-func (f *Federation) fetchObjects(ctx context.Context, c *http.Client, peer store.Peer, raw [][]byte, cp ledger.Checkpoint, msg []byte) (store.Pull, counts, error) {
-	pull := store.Pull{Party: peer.Party, State: store.Inbound{Party: peer.Party, Size: cp.Size, Root: cp.Root, Checkpoint: msg, Verified: time.Now()}}
+func (f *Federation) fetchObjects(ctx context.Context, c *http.Client, peer store.Peer, raw [][]byte, state store.Inbound) (store.Pull, counts, error) {
+	pull := store.Pull{Party: peer.Party, State: state}
 	var n counts
 	byGroup := map[string][]*want{}
 	var groups []string
@@ -347,8 +395,19 @@ func (f *Federation) fetchObjects(ctx context.Context, c *http.Client, peer stor
 			rc.Title = peer.Party + ": " + title
 		}
 		ws := byGroup[g]
-		for start := 0; start < len(ws); start += maxIDs {
-			chunk := ws[start:min(start+maxIDs, len(ws))]
+		// First by date_added, the entries' times (a few large pages);
+		// then by id for what that did not find.
+		if err := f.fetchRange(ctx, c, peer, g, ws); err != nil {
+			return pull, n, err
+		}
+		var rest []*want
+		for _, w := range ws {
+			if w.raw == nil {
+				rest = append(rest, w)
+			}
+		}
+		for start := 0; start < len(rest); start += maxIDs {
+			chunk := rest[start:min(start+maxIDs, len(rest))]
 			if err := f.fetchChunk(ctx, c, peer, g, chunk); err != nil {
 				return pull, n, err
 			}
@@ -362,11 +421,7 @@ func (f *Federation) fetchObjects(ctx context.Context, c *http.Client, peer stor
 				n.unavailable++ // withdrawn since, expired, or not served
 				continue
 			}
-			o, err := stix.Parse(w.raw)
-			if err != nil || o.Hash != w.entry.SHA256 {
-				return pull, n, f.refuse(ctx, peer.Party, "object",
-					fmt.Errorf("object %s version %s does not match its ledger entry", w.entry.ObjectID, w.entry.Version), w.raw)
-			}
+			o := w.obj // its hash is the entry's (fetchChunk)
 			rc.Objects = append(rc.Objects, store.NewObject{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
 				Version: o.Version, VersionKey: o.VersionKey, Hash: o.Hash, Raw: o.Raw,
 				Release: store.Release{Originator: peer.Party}})
@@ -376,6 +431,63 @@ func (f *Federation) fetchObjects(ctx context.Context, c *http.Client, peer stor
 	}
 	pull.State.Unavailable = n.unavailable
 	return pull, n, nil
+}
+
+// fetchRange reads, as our party, the objects of group added in the time
+// span of the wants' entries (an entry's time is its version's
+// date_added), in pages of 1,000, and matches them to the wants.
+func (f *Federation) fetchRange(ctx context.Context, c *http.Client, peer store.Peer, group string, ws []*want) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	lo, hi := ws[0].entry.Time, ws[0].entry.Time
+	for _, w := range ws {
+		if w.entry.Time.Before(lo) {
+			lo = w.entry.Time
+		}
+		if w.entry.Time.After(hi) {
+			hi = w.entry.Time
+		}
+	}
+	byKey := make(map[string][]*want, len(ws))
+	for _, w := range ws {
+		byKey[w.entry.ObjectID] = append(byKey[w.entry.ObjectID], w)
+	}
+	after := lo.Add(-time.Microsecond)
+	for {
+		q := url.Values{"added_after": {after.UTC().Format("2006-01-02T15:04:05.000000Z")}, "match[version]": {"all"}, "limit": {"1000"}}
+		var env struct {
+			More    bool              `json:"more"`
+			Objects []json.RawMessage `json:"objects"`
+		}
+		u := peer.URL + "taxii2/api/collections/" + url.PathEscape(group) + "/objects/?" + q.Encode()
+		last, err := getJSONLast(ctx, c, u, &env)
+		if err != nil {
+			if errors.Is(err, errNotFound) {
+				return nil
+			}
+			return err
+		}
+		for _, r := range env.Objects {
+			o, err := stix.Parse(r)
+			if err != nil {
+				continue
+			}
+			for _, w := range byKey[o.ID] {
+				switch {
+				case w.raw != nil:
+				case w.entry.SHA256 == o.Hash:
+					w.raw, w.obj = o.Raw, o
+				case o.Version == w.entry.Version:
+					w.bad = append([]byte(nil), r...)
+				}
+			}
+		}
+		if !env.More || last.IsZero() || !last.Before(hi) || !last.After(after) {
+			return nil
+		}
+		after = last
+	}
 }
 
 // fetchChunk reads, as our party, every version of the chunk's objects
@@ -407,13 +519,16 @@ func (f *Federation) fetchChunk(ctx context.Context, c *http.Client, peer store.
 			return err
 		}
 		for _, r := range env.Objects {
-			h, id, version := hashOf(r)
+			o, err := stix.Parse(r)
+			if err != nil {
+				continue // matches no entry
+			}
 			for _, w := range chunk {
 				switch {
-				case w.raw != nil || w.entry.ObjectID != id:
-				case w.entry.SHA256 == h:
-					w.raw = append([]byte(nil), r...)
-				case version == w.entry.Version:
+				case w.raw != nil || w.entry.ObjectID != o.ID:
+				case w.entry.SHA256 == o.Hash:
+					w.raw, w.obj = o.Raw, o
+				case o.Version == w.entry.Version:
 					w.bad = append([]byte(nil), r...)
 				}
 			}
@@ -423,16 +538,6 @@ func (f *Federation) fetchChunk(ctx context.Context, c *http.Client, peer store.
 		}
 		next = env.Next
 	}
-}
-
-// hashOf returns the canonical hash, id and version of a served object,
-// or zero values when it does not parse (it then matches no entry).
-func hashOf(raw []byte) ([32]byte, string, string) {
-	o, err := stix.Parse(raw)
-	if err != nil {
-		return [32]byte{}, "", ""
-	}
-	return o.Hash, o.ID, o.Version
 }
 
 func (f *Federation) collectionTitle(ctx context.Context, c *http.Client, peer store.Peer, group string) (string, error) {
@@ -450,31 +555,42 @@ var errNotFound = errors.New("not found")
 const maxResponse = 17 << 20
 
 func getJSON(ctx context.Context, c *http.Client, u string, v any) error {
+	_, err := getJSONLast(ctx, c, u, v)
+	return err
+}
+
+// getJSONLast is getJSON, and returns the X-TAXII-Date-Added-Last of the
+// response (zero when absent).
+func getJSONLast(ctx context.Context, c *http.Client, u string, v any) (time.Time, error) {
+	var last time.Time
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return err
+		return last, err
 	}
 	req.Header.Set("Accept", "application/taxii+json;version=2.1")
 	resp, err := c.Do(req)
 	if err != nil {
-		return err
+		return last, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return err
+		return last, err
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotFound:
-		return fmt.Errorf("GET %s: %w", u, errNotFound)
+		return last, fmt.Errorf("GET %s: %w", u, errNotFound)
 	default:
-		return fmt.Errorf("GET %s: HTTP %s", u, resp.Status)
+		return last, fmt.Errorf("GET %s: HTTP %s", u, resp.Status)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
+		return last, fmt.Errorf("GET %s: %w", u, err)
 	}
-	return nil
+	if h := resp.Header.Get("X-TAXII-Date-Added-Last"); h != "" {
+		last, _ = time.Parse(time.RFC3339Nano, h)
+	}
+	return last, nil
 }
 
 // postReceipt co-signs the last verified checkpoint and posts it.

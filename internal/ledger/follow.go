@@ -17,14 +17,39 @@ import (
 // hashes. Nothing it returns is unverified. A log that does not extend
 // old is ErrFork; entries or tiles that do not match cp are ErrBadProof.
 func ReadNew(ctx context.Context, f Fetcher, old *Checkpoint, cp Checkpoint, progress func(done, total int64)) ([][]byte, error) {
+	var out [][]byte
+	var start int64
+	if old != nil {
+		start = old.Size
+	}
+	err := Follow(ctx, f, old, cp, 0, func(first int64, entries [][]byte, _ Hash) error {
+		out = append(out, entries...)
+		if progress != nil {
+			progress(first+int64(len(entries))-start, cp.Size-start)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Follow is ReadNew in batches, for logs too large to hold at once: it
+// calls batch, in order, with at least min entries at a time (but the
+// last), their index, and the root of the tree they end, computed from
+// tiles authenticated against cp, so that a follower can record its
+// progress as a verified (size, root) and resume there after a crash.
+// An error from batch stops Follow and is returned.
+func Follow(ctx context.Context, f Fetcher, old *Checkpoint, cp Checkpoint, min int, batch func(first int64, entries [][]byte, root Hash) error) error {
 	var start int64
 	if old != nil {
 		if old.Origin != cp.Origin {
-			return nil, fmt.Errorf("ledger: checkpoint of log %q after one of %q", cp.Origin, old.Origin)
+			return fmt.Errorf("ledger: checkpoint of log %q after one of %q", cp.Origin, old.Origin)
 		}
 		start = old.Size
 		if old.Size > cp.Size {
-			return nil, fmt.Errorf("ledger: log %s shrank from %d to %d entries: %w", cp.Origin, old.Size, cp.Size, ErrFork)
+			return fmt.Errorf("ledger: log %s shrank from %d to %d entries: %w", cp.Origin, old.Size, cp.Size, ErrFork)
 		}
 	}
 	tr := &fetchedTiles{ctx: ctx, f: f, cache: map[string][]byte{}}
@@ -32,55 +57,73 @@ func ReadNew(ctx context.Context, f Fetcher, old *Checkpoint, cp Checkpoint, pro
 	if old != nil && old.Size > 0 {
 		if old.Size == cp.Size {
 			if old.Root != cp.Root {
-				return nil, fmt.Errorf("ledger: log %s has two roots at size %d: %w", cp.Origin, cp.Size, ErrFork)
+				return fmt.Errorf("ledger: log %s has two roots at size %d: %w", cp.Origin, cp.Size, ErrFork)
 			}
-			return nil, nil
+			return nil
 		}
 		p, err := tlog.ProveTree(cp.Size, old.Size, thr)
 		if err != nil {
-			return nil, fmt.Errorf("ledger: log %s: consistency proof from %d to %d: %w (%w)", cp.Origin, old.Size, cp.Size, err, ErrBadProof)
+			return fmt.Errorf("ledger: log %s: consistency proof from %d to %d: %w (%w)", cp.Origin, old.Size, cp.Size, err, ErrBadProof)
 		}
 		if err := tlog.CheckTree(p, cp.Size, cp.Root, old.Size, old.Root); err != nil {
-			return nil, fmt.Errorf("ledger: log %s at size %d does not extend its checkpoint at size %d: %w", cp.Origin, cp.Size, old.Size, ErrFork)
+			return fmt.Errorf("ledger: log %s at size %d does not extend its checkpoint at size %d: %w", cp.Origin, cp.Size, old.Size, ErrFork)
 		}
 	}
-	out := make([][]byte, 0, cp.Size-start)
+	var pending [][]byte
+	pendingFirst := start
+	flush := func(end int64) error {
+		if len(pending) == 0 {
+			return nil
+		}
+		root, err := tlog.TreeHash(end, thr)
+		if err != nil {
+			return fmt.Errorf("ledger: log %s: root at size %d: %w (%w)", cp.Origin, end, err, ErrBadProof)
+		}
+		if err := batch(pendingFirst, pending, root); err != nil {
+			return err
+		}
+		pending, pendingFirst = nil, end
+		return nil
+	}
 	for b := start / TileWidth; b*TileWidth < cp.Size; b++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		w := TileWidthAt(TileID{EntriesLevel, b}, cp.Size)
 		path := TilePath(EntriesLevel, b, w)
 		data, err := f.Fetch(ctx, path)
 		if err != nil {
-			return nil, fmt.Errorf("entry bundle %s: %w", path, err)
+			return fmt.Errorf("entry bundle %s: %w", path, err)
 		}
 		raw, err := ParseBundle(data, w)
 		if err != nil {
-			return nil, fmt.Errorf("entry bundle %s: %w", path, err)
+			return fmt.Errorf("entry bundle %s: %w", path, err)
 		}
 		first := max(start, b*TileWidth)
+		end := b*TileWidth + int64(w)
 		idx := make([]int64, 0, w)
-		for i := first; i < b*TileWidth+int64(w); i++ {
+		for i := first; i < end; i++ {
 			idx = append(idx, tlog.StoredHashIndex(0, i))
 		}
 		hashes, err := thr.ReadHashes(idx)
 		if err != nil {
-			return nil, fmt.Errorf("ledger: log %s: leaf hashes %d to %d: %w (%w)", cp.Origin, first, b*TileWidth+int64(w), err, ErrBadProof)
+			return fmt.Errorf("ledger: log %s: leaf hashes %d to %d: %w (%w)", cp.Origin, first, end, err, ErrBadProof)
 		}
 		for j, h := range hashes {
 			i := first + int64(j)
 			e := raw[i-b*TileWidth]
 			if LeafHash(e) != h {
-				return nil, fmt.Errorf("ledger: log %s: entry %d does not match the signed tree: %w", cp.Origin, i, ErrBadProof)
+				return fmt.Errorf("ledger: log %s: entry %d does not match the signed tree: %w", cp.Origin, i, ErrBadProof)
 			}
-			out = append(out, e)
+			pending = append(pending, e)
 		}
-		if progress != nil {
-			progress(int64(len(out)), cp.Size-start)
+		if len(pending) >= min {
+			if err := flush(end); err != nil {
+				return err
+			}
 		}
 	}
-	return out, nil
+	return flush(cp.Size)
 }
 
 // fetchedTiles is a tlog.TileReader over a Fetcher, caching what it read

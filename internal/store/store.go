@@ -424,10 +424,13 @@ type Peer struct {
 
 // Inbound is what this node verified of one partner's channel to it.
 type Inbound struct {
-	Party       string
-	Size        int64
-	Root        [32]byte
-	Checkpoint  []byte // the partner's signed checkpoint at Size
+	Party string
+	Size  int64
+	Root  [32]byte
+	// Checkpoint is the partner's last signed checkpoint verified. Size
+	// may be smaller, when a pull stopped part way: in ApplyPull, an
+	// empty Checkpoint keeps the one stored.
+	Checkpoint  []byte
 	Verified    time.Time
 	ReceiptSize int64 // the last receipt posted to the partner
 	Unavailable int64 // entries whose object the partner did not serve

@@ -505,7 +505,8 @@ func (db *DB) ApplyPull(ctx context.Context, p store.Pull) error {
 		}
 		_, err = t.tx.ExecContext(ctx, `
 INSERT INTO inbound (party, size, root, checkpoint, verified_us, unavailable) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT DO UPDATE SET size = excluded.size, root = excluded.root, checkpoint = excluded.checkpoint,
+ON CONFLICT DO UPDATE SET size = excluded.size, root = excluded.root,
+	checkpoint = CASE WHEN length(excluded.checkpoint) = 0 THEN inbound.checkpoint ELSE excluded.checkpoint END,
 	verified_us = excluded.verified_us, unavailable = inbound.unavailable + excluded.unavailable`,
 			p.Party, p.State.Size, p.State.Root[:], nonNil(p.State.Checkpoint), micros(p.State.Verified), p.State.Unavailable)
 		if err != nil {
