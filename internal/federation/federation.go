@@ -349,8 +349,8 @@ type counts struct{ stored, withdrawn, unavailable int64 }
 // want is one object version a pull must bring.
 type want struct {
 	entry ledger.Entry
-	raw   []byte // the object as served, once found
-	obj *stix.Object // raw, parsed
+	raw   []byte       // the object as served, once found
+	obj   *stix.Object // raw, parsed
 	// bad is an object served with the entry's id and version whose
 	// content does not match the entry: evidence of tampering.
 	bad []byte
