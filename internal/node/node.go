@@ -145,12 +145,34 @@ func Open(ctx context.Context, dir string, opts Options) (*Node, error) {
 	if n.client, err = loadClientCert(cfg, n.now()); err != nil {
 		return nil, errors.Join(fmt.Errorf("open node %s: %w", cfg.Dir, err), st.Close())
 	}
+	fedLog := logger.With(slog.String(logKeySubsystem, "federation"))
 	n.fed = federation.New(federation.Options{Party: cfg.Party, Store: st, Cosigner: n.cosigner, Certificate: n.client,
-		Logger: logger.With(slog.String(logKeySubsystem, "federation")), Interval: n.pullEvery})
+		Logger: fedLog, Interval: n.pullEvery, Progress: catchUpProgress(fedLog)})
 	n.authn = auth.NewAuthenticator(st, cfg.Party)
 	n.denials = newDenialLog(st, n.logger)
 	n.handler = n.routes(logger)
 	return n, nil
+}
+
+// catchUpProgress logs a line at every tenth of a long pull (10,000
+// entries or more), so that an operator sees a catch-up advance.
+func catchUpProgress(log *slog.Logger) func(party string, done, total int64) {
+	var mu sync.Mutex
+	last := map[string]int64{} // party → tenth last logged
+	return func(party string, done, total int64) {
+		if total < 10_000 {
+			return
+		}
+		tenth := done * 10 / total
+		mu.Lock()
+		defer mu.Unlock()
+		if l, ok := last[party]; ok && l == tenth {
+			return
+		}
+		last[party] = tenth
+		log.Info("catching up", slog.String("partner", party), slog.Int64("done", done), slog.Int64("total", total),
+			slog.Int64("percent", tenth*10))
+	}
 }
 
 // loadKeys reads the TLS certificate, the CA and the signing key.
