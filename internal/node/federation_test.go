@@ -3,12 +3,15 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -432,4 +435,61 @@ func alerts(t *testing.T, f *fedNode) []store.Alert {
 		t.Fatal(err)
 	}
 	return as
+}
+
+// TestMetrics reads the delivery accounting as an auditor would scrape it.
+func TestMetrics(t *testing.T) {
+	nodes := startNodes(t, "MEX", "USA")
+	mex, usa := nodes["MEX"], nodes["USA"]
+	g := mex.group("fentanyl", "USA")
+	_, raw := fedIndicator("MEX", 1, marking.TLPGreen)
+	mex.share(g, raw)
+	waitDelivered(t, mex, usa, 20*time.Second)
+	if err := mex.n.Store().CreateUser(t.Context(), store.User{Name: "otto", Roles: []string{"auditor"}, Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	secret, tok := auth.NewToken()
+	tok.User, tok.Created = "otto", time.Now()
+	if err := mex.n.Store().CreateToken(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	get := func(token string) (int, string) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, mex.url+"metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: caPool(t, mex)}}}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get(""); code != http.StatusUnauthorized {
+		t.Errorf("metrics without credentials: %d", code)
+	}
+	code, body := get(secret)
+	for _, want := range []string{
+		`puente_log_entries{channel="MEX-USA"} 1`,
+		`puente_channel_acknowledged_entries{channel="MEX-USA"} 1`,
+		`puente_channel_oldest_unacknowledged_seconds{channel="MEX-USA"} 0`,
+		`puente_inbound_verified_entries{channel="USA-MEX"} 0`,
+		`# TYPE puente_alerts gauge`,
+	} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("metrics (%d) lack %q:\n%s", code, want, body)
+		}
+	}
+}
+
+func caPool(t *testing.T, f *fedNode) *x509.CertPool {
+	pem, err := os.ReadFile(f.n.Config().Path(f.n.Config().CACert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := x509.NewCertPool()
+	p.AppendCertsFromPEM(pem)
+	return p
 }

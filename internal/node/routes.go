@@ -23,6 +23,7 @@ func (n *Node) routes(logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("POST /federation/notify", n.notified)
+	mux.HandleFunc("GET /metrics", n.metrics)
 	mux.Handle("/ledger/", &ledgerHandler{st: n.st, party: n.cfg.Party, authn: n.authenticate,
 		verifiers: append([]note.Verifier{n.verifier}, n.retired...), logger: logger.With(slog.String(logKeySubsystem, "ledger")), now: n.now})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
