@@ -259,12 +259,28 @@ func (e *env) nodeDir(cmd, flagValue string) (string, error) {
 	return "", usageError(cmd, "missing --dir: the node directory")
 }
 
-// openStore opens the database of the node in dir.
-func (e *env) openStore(ctx context.Context, dir string) (store.Store, node.Config, error) {
+// loadConfig reads the configuration of the node in dir.
+func (e *env) loadConfig(dir string) (node.Config, error) {
 	cfg, err := node.LoadConfig(dir, e.getenv)
 	if errors.Is(err, node.ErrNoNode) {
-		return nil, node.Config{}, withHint(err, fmt.Sprintf("create a node with 'puente init --dir %s --party CODE', or check --dir", quote(dir)))
+		return node.Config{}, withHint(err, fmt.Sprintf("create a node with 'puente init --dir %s --party CODE', or check --dir", quote(dir)))
 	}
+	return cfg, err
+}
+
+// nodeConfig reads the configuration of the node for cmd (--dir, else
+// $PUENTE_DIR), for commands that work on its files, not its database.
+func (e *env) nodeConfig(cmd, dirFlag string) (node.Config, error) {
+	dir, err := e.nodeDir(cmd, dirFlag)
+	if err != nil {
+		return node.Config{}, err
+	}
+	return e.loadConfig(dir)
+}
+
+// openStore opens the database of the node in dir.
+func (e *env) openStore(ctx context.Context, dir string) (store.Store, node.Config, error) {
+	cfg, err := e.loadConfig(dir)
 	if err != nil {
 		return nil, node.Config{}, err
 	}

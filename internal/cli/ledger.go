@@ -257,17 +257,13 @@ func runLedgerRotate(ctx context.Context, e *env, args []string) error {
 	if help, err := parseCommand(e, fs, args, cmd, ledgerRotateUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
-	cfg, err := node.LoadConfig(dir, e.getenv)
+	cfg, err := e.nodeConfig(cmd, *dirFlag)
 	if err != nil {
 		return err
 	}
 	// Sign what the old key has not signed yet, so that nothing is left
 	// for the new key to vouch for retroactively.
-	if err := e.withSignedLogs(ctx, cmd, dir, func(store.Store, node.Config, []store.StoredCheckpoint) error { return nil }); err != nil {
+	if err := e.withSignedLogs(ctx, cmd, cfg.Dir, func(store.Store, node.Config, []store.StoredCheckpoint) error { return nil }); err != nil {
 		return err
 	}
 	vkey, kept, err := node.RotateSigningKey(cfg, time.Now())

@@ -98,11 +98,7 @@ func runPeerExport(ctx context.Context, e *env, args []string) error {
 	if help, err := parseCommand(e, fs, args, cmd, peerExportUsage); help || err != nil {
 		return err
 	}
-	dir, err := e.nodeDir(cmd, *dirFlag)
-	if err != nil {
-		return err
-	}
-	cfg, err := node.LoadConfig(dir, e.getenv)
+	cfg, err := e.nodeConfig(cmd, *dirFlag)
 	if err != nil {
 		return err
 	}
