@@ -113,16 +113,23 @@ func TestCrash(t *testing.T) {
 	}
 }
 
-// runCrashChild runs the child on path, kills it after d, and returns the
+// runCrashChild runs the child on path, kills it d after it has opened
+// the database and started writing (so that a slow start, under the race
+// detector or a loaded machine, does not eat the time), and returns the
 // ids it acknowledged on complete output lines.
 func runCrashChild(t *testing.T, path string, d time.Duration) []string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrash$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
-	var out, errOut bytes.Buffer
+	var out lockedBuffer
+	var errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.HasPrefix(out.String(), "ready\n") && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(d)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -133,7 +140,7 @@ func runCrashChild(t *testing.T, path string, d time.Duration) []string {
 		t.Fatalf("child ended before it was killed: %v\nstderr: %s", err, errOut.String())
 	}
 	var ids []string
-	lines := strings.Split(out.String(), "\n")
+	lines := strings.Split(strings.TrimPrefix(out.String(), "ready\n"), "\n")
 	for _, l := range lines[:len(lines)-1] { // the last one is empty or cut short
 		if id, ok := strings.CutPrefix(l, "ack "); ok {
 			ids = append(ids, strings.Fields(id)...)
@@ -152,6 +159,7 @@ func crashChild(path string) {
 		os.Exit(2)
 	}
 	prefix := rand.Uint32()
+	os.Stdout.WriteString("ready\n")
 	var mu sync.Mutex // serialises stdout lines
 	var wg sync.WaitGroup
 	for g := range 4 {
@@ -216,4 +224,22 @@ func verifyStoredLog(t *testing.T, db *DB, log string) []ledger.Entry {
 		t.Fatalf("log %s does not verify after SIGKILL: %v", log, err)
 	}
 	return out
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a child writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
