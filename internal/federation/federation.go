@@ -456,12 +456,8 @@ func (f *Federation) fetchRange(ctx context.Context, c *http.Client, peer store.
 	after := lo.Add(-time.Microsecond)
 	for {
 		q := url.Values{"added_after": {after.UTC().Format("2006-01-02T15:04:05.000000Z")}, "match[version]": {"all"}, "limit": {"1000"}}
-		var env struct {
-			More    bool              `json:"more"`
-			Objects []json.RawMessage `json:"objects"`
-		}
 		u := peer.URL + "taxii2/api/collections/" + url.PathEscape(group) + "/objects/?" + q.Encode()
-		last, err := getJSONLast(ctx, c, u, &env)
+		env, last, err := getEnvelope(ctx, c, u)
 		if err != nil {
 			if errors.Is(err, errNotFound) {
 				return nil
@@ -506,13 +502,9 @@ func (f *Federation) fetchChunk(ctx context.Context, c *http.Client, peer store.
 		if next != "" {
 			q.Set("next", next)
 		}
-		var env struct {
-			More    bool              `json:"more"`
-			Next    string            `json:"next"`
-			Objects []json.RawMessage `json:"objects"`
-		}
 		u := peer.URL + "taxii2/api/collections/" + url.PathEscape(group) + "/objects/?" + q.Encode()
-		if err := getJSON(ctx, c, u, &env); err != nil {
+		env, _, err := getEnvelope(ctx, c, u)
+		if err != nil {
 			if errors.Is(err, errNotFound) {
 				return nil // the group is gone for us: every object unavailable
 			}
@@ -555,42 +547,59 @@ var errNotFound = errors.New("not found")
 const maxResponse = 17 << 20
 
 func getJSON(ctx context.Context, c *http.Client, u string, v any) error {
-	_, err := getJSONLast(ctx, c, u, v)
-	return err
+	body, _, err := get(ctx, c, u)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	return nil
 }
 
-// getJSONLast is getJSON, and returns the X-TAXII-Date-Added-Last of the
-// response (zero when absent).
-func getJSONLast(ctx context.Context, c *http.Client, u string, v any) (time.Time, error) {
+// getEnvelope reads a TAXII envelope and its X-TAXII-Date-Added-Last
+// (zero when absent).
+func getEnvelope(ctx context.Context, c *http.Client, u string) (envelope, time.Time, error) {
+	body, last, err := get(ctx, c, u)
+	if err != nil {
+		return envelope{}, last, err
+	}
+	env, err := parseEnvelope(body)
+	if err != nil {
+		return envelope{}, last, fmt.Errorf("GET %s: %w", u, err)
+	}
+	return env, last, nil
+}
+
+// get reads u, as TAXII, and returns the body of a 200 answer and its
+// X-TAXII-Date-Added-Last.
+func get(ctx context.Context, c *http.Client, u string) ([]byte, time.Time, error) {
 	var last time.Time
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return last, err
+		return nil, last, err
 	}
 	req.Header.Set("Accept", "application/taxii+json;version=2.1")
 	resp, err := c.Do(req)
 	if err != nil {
-		return last, err
+		return nil, last, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return last, err
-	}
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotFound:
-		return last, fmt.Errorf("GET %s: %w", u, errNotFound)
+		return nil, last, fmt.Errorf("GET %s: %w", u, errNotFound)
 	default:
-		return last, fmt.Errorf("GET %s: HTTP %s", u, resp.Status)
+		return nil, last, fmt.Errorf("GET %s: HTTP %s", u, resp.Status)
 	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return last, fmt.Errorf("GET %s: %w", u, err)
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(resp.ContentLength, 0), maxResponse)+512))
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponse)); err != nil {
+		return nil, last, err
 	}
 	if h := resp.Header.Get("X-TAXII-Date-Added-Last"); h != "" {
 		last, _ = time.Parse(time.RFC3339Nano, h)
 	}
-	return last, nil
+	return buf.Bytes(), last, nil
 }
 
 // postReceipt co-signs the last verified checkpoint and posts it.

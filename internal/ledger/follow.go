@@ -69,11 +69,27 @@ func Follow(ctx context.Context, f Fetcher, old *Checkpoint, cp Checkpoint, min 
 			return fmt.Errorf("ledger: log %s at size %d does not extend its checkpoint at size %d: %w", cp.Origin, cp.Size, old.Size, ErrFork)
 		}
 	}
+	// Entries are read a bundle at a time and checked a batch at a time:
+	// one authenticated read of the batch's leaf hashes (tlog checks each
+	// tile it reads against cp, so fewer, larger reads cost less).
 	var pending [][]byte
 	pendingFirst := start
 	flush := func(end int64) error {
 		if len(pending) == 0 {
 			return nil
+		}
+		idx := make([]int64, len(pending))
+		for i := range pending {
+			idx[i] = tlog.StoredHashIndex(0, pendingFirst+int64(i))
+		}
+		hashes, err := thr.ReadHashes(idx)
+		if err != nil {
+			return fmt.Errorf("ledger: log %s: leaf hashes %d to %d: %w (%w)", cp.Origin, pendingFirst, end, err, ErrBadProof)
+		}
+		for i, h := range hashes {
+			if LeafHash(pending[i]) != h {
+				return fmt.Errorf("ledger: log %s: entry %d does not match the signed tree: %w", cp.Origin, pendingFirst+int64(i), ErrBadProof)
+			}
 		}
 		root, err := tlog.TreeHash(end, thr)
 		if err != nil {
@@ -100,25 +116,9 @@ func Follow(ctx context.Context, f Fetcher, old *Checkpoint, cp Checkpoint, min 
 			return fmt.Errorf("entry bundle %s: %w", path, err)
 		}
 		first := max(start, b*TileWidth)
-		end := b*TileWidth + int64(w)
-		idx := make([]int64, 0, w)
-		for i := first; i < end; i++ {
-			idx = append(idx, tlog.StoredHashIndex(0, i))
-		}
-		hashes, err := thr.ReadHashes(idx)
-		if err != nil {
-			return fmt.Errorf("ledger: log %s: leaf hashes %d to %d: %w (%w)", cp.Origin, first, end, err, ErrBadProof)
-		}
-		for j, h := range hashes {
-			i := first + int64(j)
-			e := raw[i-b*TileWidth]
-			if LeafHash(e) != h {
-				return fmt.Errorf("ledger: log %s: entry %d does not match the signed tree: %w", cp.Origin, i, ErrBadProof)
-			}
-			pending = append(pending, e)
-		}
+		pending = append(pending, raw[first-b*TileWidth:]...)
 		if len(pending) >= min {
-			if err := flush(end); err != nil {
+			if err := flush(b*TileWidth + int64(w)); err != nil {
 				return err
 			}
 		}

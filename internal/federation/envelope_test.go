@@ -1,0 +1,42 @@
+package federation
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestParseEnvelope(t *testing.T) {
+	good := `{"more":true,"next":"abc","objects":[{"a":"x\"y","b":[1,2,{"c":null}]},{}],"other":{"d":[true,false,-1.5e3]}}`
+	env, err := parseEnvelope([]byte(good))
+	if err != nil || !env.More || env.Next != "abc" || len(env.Objects) != 2 || string(env.Objects[0]) != `{"a":"x\"y","b":[1,2,{"c":null}]}` {
+		t.Fatalf("parseEnvelope(good) = %+v, %v", env, err)
+	}
+	for _, bad := range []string{``, `[]`, `{"objects":[1]}`, `{"objects":[{]}`, `{"objects":[{}`, `{"more":"yes"}`,
+		`{"objects":[{"a":"\x"}]}`, `{"objects":[{}]} x`, `{"a":1,}`, `{"next":"a\u0041"}`, "{\"a\":\"\x01\"}"} {
+		if _, err := parseEnvelope([]byte(bad)); err == nil {
+			t.Errorf("parseEnvelope(%q) succeeded", bad)
+		}
+	}
+}
+
+// FuzzParseEnvelope: no panic; whatever it accepts, encoding/json accepts
+// too, with the same objects.
+func FuzzParseEnvelope(f *testing.F) {
+	f.Add([]byte(`{"more":false,"objects":[{"type":"indicator","id":"x"}]}`))
+	f.Add([]byte(`{"objects":[],"next":"t"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := parseEnvelope(b)
+		if err != nil {
+			return
+		}
+		var std struct {
+			Objects []json.RawMessage `json:"objects"`
+		}
+		if err := json.Unmarshal(b, &std); err != nil {
+			t.Fatalf("parseEnvelope accepted what encoding/json refuses: %q: %v", b, err)
+		}
+		if len(std.Objects) != len(env.Objects) {
+			t.Fatalf("%d objects, encoding/json sees %d", len(env.Objects), len(std.Objects))
+		}
+	})
+}
