@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"bytes"
 	"errors"
 )
 
@@ -35,8 +36,10 @@ func parseEnvelope(b []byte) (envelope, error) {
 	for {
 		p.space()
 		key, ok := p.str()
-		if !ok || seen[string(key)] {
-			return envelope{}, errEnvelope // a member twice is ambiguous
+		if !ok || seen[string(key)] || bytes.IndexByte(key, '\\') >= 0 {
+			// A member twice is ambiguous; so is an escaped name, which
+			// could spell one of ours another way.
+			return envelope{}, errEnvelope
 		}
 		seen[string(key)] = true
 		p.space()

@@ -268,6 +268,7 @@ func (f *Federation) Pull(ctx context.Context, peer store.Peer) (Result, error) 
 		err  error
 	}
 	batches := make(chan stage, 1)
+	prevSize, prevRoot := in.Size, ledger.Hash(in.Root) // each batch continues the one before
 	go func() {
 		defer close(batches)
 		err := ledger.Follow(pctx, fetch, old, cp, pullBatch, func(first int64, entries [][]byte, root ledger.Hash) error {
@@ -280,6 +281,8 @@ func (f *Federation) Pull(ctx context.Context, peer store.Peer) (Result, error) 
 			if err != nil {
 				return err
 			}
+			pull.PrevSize, pull.PrevRoot = prevSize, prevRoot
+			prevSize, prevRoot = end, root
 			select {
 			case batches <- stage{pull: pull, n: n}:
 				return nil
@@ -291,7 +294,10 @@ func (f *Federation) Pull(ctx context.Context, peer store.Peer) (Result, error) 
 			if !errors.Is(err, ErrRefused) && (errors.Is(err, ledger.ErrFork) || errors.Is(err, ledger.ErrBadProof) || errors.Is(err, ledger.ErrMalformed)) {
 				err = f.refuse(ctx, peer.Party, "log", err, append(append([]byte{}, in.Checkpoint...), msg...))
 			}
-			batches <- stage{err: err}
+			select {
+			case batches <- stage{err: err}:
+			case <-pctx.Done(): // the consumer stopped first
+			}
 		}
 	}()
 	for st := range batches {
@@ -357,8 +363,12 @@ type want struct {
 }
 
 // maxIDs is how many ids one TAXII request asks for (the server's limit
-// per match parameter).
-const maxIDs = 100
+// per match parameter); maxPages bounds the pages read for them (every
+// version of 100 objects), so that a partner cannot page us forever.
+const (
+	maxIDs   = 100
+	maxPages = 100
+)
 
 // fetchObjects fetches, over TAXII, the objects the new entries name and
 // checks each against its entry. An object whose content does not match
@@ -498,7 +508,11 @@ func (f *Federation) fetchChunk(ctx context.Context, c *http.Client, peer store.
 	}
 	q := url.Values{"match[id]": {strings.Join(ids, ",")}, "match[version]": {"all"}, "limit": {"1000"}}
 	next := ""
-	for {
+	seen := map[string]bool{}
+	for page := 0; ; page++ {
+		if page == maxPages {
+			return fmt.Errorf("%s: more than %d pages for %d objects", peer.Party, maxPages, len(ids))
+		}
 		if next != "" {
 			q.Set("next", next)
 		}
@@ -528,6 +542,10 @@ func (f *Federation) fetchChunk(ctx context.Context, c *http.Client, peer store.
 		if !env.More || env.Next == "" {
 			return nil
 		}
+		if seen[env.Next] {
+			return fmt.Errorf("%s: a next token came back twice", peer.Party)
+		}
+		seen[env.Next] = true
 		next = env.Next
 	}
 }

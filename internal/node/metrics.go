@@ -19,9 +19,13 @@ import (
 // gauges do not justify a client library in a binary governments run.
 func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 	p, err := n.authenticate(r)
-	if err != nil || p.Party != n.cfg.Party || !hasAnyRole(p, "auditor", "admin") {
+	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="puente", charset="UTF-8"`)
 		http.Error(w, "authentication required: a local auditor or admin", http.StatusUnauthorized)
+		return
+	}
+	if p.Party != n.cfg.Party || !hasAnyRole(p, "auditor", "admin") {
+		http.Error(w, "forbidden: for the node's auditors and admins", http.StatusForbidden)
 		return
 	}
 	ctx := r.Context()

@@ -27,6 +27,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrExists means a create was refused because the id or name is taken.
 	ErrExists = errors.New("already exists")
+	// ErrConflict means a write does not continue the state it was
+	// computed from (another writer moved it first).
+	ErrConflict = errors.New("conflict")
 	// ErrSchemaTooNew means the database was written by a newer Puente; the
 	// operator must upgrade the binary, never downgrade the database.
 	ErrSchemaTooNew = errors.New("database schema is newer than this program")
@@ -436,9 +439,14 @@ type Inbound struct {
 	Unavailable int64 // entries whose object the partner did not serve
 }
 
-// Pull is one verified pull from a partner, applied at once.
+// Pull is one verified pull from a partner, applied at once. It
+// continues the inbound state (PrevSize, PrevRoot): ApplyPull refuses it
+// when the stored state is another, so that two pulls (two processes)
+// can never store two branches of one log.
 type Pull struct {
 	Party       string
+	PrevSize    int64
+	PrevRoot    [32]byte
 	Collections []ReplicaCollection
 	State       Inbound
 }

@@ -471,9 +471,13 @@ func (db *DB) ApplyPull(ctx context.Context, p store.Pull) error {
 	}
 	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
 		var old int64
-		err := t.tx.QueryRowContext(ctx, "SELECT size FROM inbound WHERE party = ?", p.Party).Scan(&old)
+		root := make([]byte, 32)
+		err := t.tx.QueryRowContext(ctx, "SELECT size, root FROM inbound WHERE party = ?", p.Party).Scan(&old, &root)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("sqlite: read inbound state: %w", err)
+		}
+		if old != p.PrevSize || (old > 0 && string(root) != string(p.PrevRoot[:])) {
+			return fmt.Errorf("sqlite: pull from %s continues size %d, but the verified state is size %d: %w", p.Party, p.PrevSize, old, store.ErrConflict)
 		}
 		if p.State.Size < old {
 			return fmt.Errorf("sqlite: pull from %s would move the verified size back from %d to %d", p.Party, old, p.State.Size)

@@ -332,8 +332,9 @@ func testApplyPull(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("Inbound = %+v, %v", in, err)
 	}
 	// Again with the same objects and a withdrawal of a: idempotent adds.
-	state.Size, state.Unavailable = 7, 0
-	if err := s.ApplyPull(ctx, store.Pull{Party: "USA", State: state, Collections: []store.ReplicaCollection{{ID: rep,
+	prev := state
+	state.Size, state.Root, state.Unavailable = 7, [32]byte{2}, 0
+	if err := s.ApplyPull(ctx, store.Pull{Party: "USA", PrevSize: prev.Size, PrevRoot: prev.Root, State: state, Collections: []store.ReplicaCollection{{ID: rep,
 		Objects: []store.NewObject{a, b}, Withdrawals: []store.Withdrawal{{ObjectID: a.ID, VersionKey: a.VersionKey}}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -345,8 +346,10 @@ func testApplyPull(t *testing.T, open func(t *testing.T) store.Store) {
 	// stored.
 	x := obj("indicator", 9, "2.1", ts(1), "x")
 	for name, pull := range map[string]store.Pull{
-		"own collection": {Party: "USA", State: store.Inbound{Size: 9}, Collections: []store.ReplicaCollection{{ID: own, Objects: []store.NewObject{x}}}},
-		"size goes back": {Party: "USA", State: store.Inbound{Size: 6}, Collections: []store.ReplicaCollection{{ID: rep, Objects: []store.NewObject{x}}}},
+		"own collection":        {Party: "USA", PrevSize: 7, PrevRoot: state.Root, State: store.Inbound{Size: 9}, Collections: []store.ReplicaCollection{{ID: own, Objects: []store.NewObject{x}}}},
+		"size goes back":        {Party: "USA", PrevSize: 7, PrevRoot: state.Root, State: store.Inbound{Size: 6}, Collections: []store.ReplicaCollection{{ID: rep, Objects: []store.NewObject{x}}}},
+		"from an older state":   {Party: "USA", PrevSize: 5, PrevRoot: prev.Root, State: store.Inbound{Size: 9}, Collections: []store.ReplicaCollection{{ID: rep, Objects: []store.NewObject{x}}}},
+		"same size, other root": {Party: "USA", PrevSize: 7, PrevRoot: [32]byte{3}, State: store.Inbound{Size: 9}, Collections: []store.ReplicaCollection{{ID: rep, Objects: []store.NewObject{x}}}},
 	} {
 		if err := s.ApplyPull(ctx, pull); err == nil {
 			t.Errorf("%s: ApplyPull succeeded", name)
