@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -60,10 +61,15 @@ func PublishCheckpoints(ctx context.Context, st store.Store, party string, signe
 }
 
 // publishLoop signs checkpoints every n.checkpointEvery until ctx ends,
-// and tells each partner whose channel has a new one.
+// and tells each partner whose channel has a new one: one notifier per
+// partner, which folds the checkpoints made while it was busy into one
+// notification, so that a partner that is down costs one call at a time.
 func (n *Node) publishLoop(ctx context.Context) {
 	t := time.NewTicker(n.checkpointEvery)
 	defer t.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	notifiers := map[string]chan struct{}{}
 	for {
 		made, err := PublishCheckpoints(ctx, n.st, n.cfg.Party, n.signer, n.now())
 		if err != nil && ctx.Err() == nil {
@@ -73,16 +79,36 @@ func (n *Node) publishLoop(ctx context.Context) {
 			if c.Log == store.InternalLog {
 				continue
 			}
-			go func() {
-				if err := n.fed.NotifyPartner(ctx, c.Log); err != nil && !errors.Is(err, store.ErrNotFound) {
-					n.logger.DebugContext(ctx, "notify partner", slog.String("partner", c.Log), slog.Any("error", err))
-				}
-			}()
+			ch, ok := notifiers[c.Log]
+			if !ok {
+				ch = make(chan struct{}, 1)
+				notifiers[c.Log] = ch
+				wg.Go(func() { n.notifier(ctx, c.Log, ch) })
+			}
+			select {
+			case ch <- struct{}{}:
+			default: // one is pending already
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// notifier tells partner of new checkpoints, one call at a time, until
+// ctx ends.
+func (n *Node) notifier(ctx context.Context, partner string, pending <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-pending:
+		}
+		if err := n.fed.NotifyPartner(ctx, partner); err != nil && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+			n.logger.DebugContext(ctx, "notify partner", slog.String("partner", partner), slog.Any("error", err))
 		}
 	}
 }
