@@ -45,7 +45,7 @@ Examples:
 `
 
 func statusCommand() command {
-	return command{name: "status", summary: "show each channel's log, checkpoints and receipts", usage: statusUsage, run: runStatus}
+	return command{name: "status", summary: "show what was released, verified and acknowledged, and alerts", usage: statusUsage, run: runStatus}
 }
 
 func runStatus(ctx context.Context, e *env, args []string) error {
