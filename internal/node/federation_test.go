@@ -368,7 +368,9 @@ func TestFederationRefusesTampering(t *testing.T) {
 
 	for i, mode := range []string{"object", "tile", "fork"} {
 		ev.mode.Store(mode)
-		before, _ := usa.n.Store().Inbound(t.Context(), "MEX")
+		// Genuine batches of the phase before may still be verified and
+		// stored now; nothing shared in this phase may be.
+		released := int64(len(want))
 		nAlerts := len(alerts(t, usa))
 		share(10*(i+2), 10*(i+2)+10)
 		deadline := time.Now().Add(20 * time.Second)
@@ -377,7 +379,7 @@ func TestFederationRefusesTampering(t *testing.T) {
 				in, _ := usa.n.Store().Inbound(t.Context(), "MEX")
 				p, _ := usa.n.Store().Peer(t.Context(), "MEX")
 				_, perr := usa.n.fed.Pull(t.Context(), p)
-				t.Fatalf("%s: no alert; verified %d (was %d), %d replicas; pull: %v", mode, in.Size, before.Size, len(usa.replicas("MEX")), perr)
+				t.Fatalf("%s: no alert; verified %d (released before: %d), %d replicas; pull: %v", mode, in.Size, released, len(usa.replicas("MEX")), perr)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -386,8 +388,8 @@ func TestFederationRefusesTampering(t *testing.T) {
 			t.Errorf("%s: alert %+v without party or evidence", mode, a)
 		}
 		after, _ := usa.n.Store().Inbound(t.Context(), "MEX")
-		if after.Size != before.Size {
-			t.Errorf("%s: the verified size moved from %d to %d on tampered data", mode, before.Size, after.Size)
+		if after.Size > released {
+			t.Errorf("%s: verified size %d, past the %d entries released before the tampering", mode, after.Size, released)
 		}
 		for _, id := range usa.replicas("MEX") {
 			if !slices.Contains(want[:len(want)-10], id) {
