@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -63,7 +64,7 @@ func Follow(ctx context.Context, f Fetcher, old *Checkpoint, cp Checkpoint, min 
 		}
 		p, err := tlog.ProveTree(cp.Size, old.Size, thr)
 		if err != nil {
-			return fmt.Errorf("ledger: log %s: consistency proof from %d to %d: %w (%w)", cp.Origin, old.Size, cp.Size, err, ErrBadProof)
+			return proofError(err, "ledger: log %s: consistency proof from %d to %d", cp.Origin, old.Size, cp.Size)
 		}
 		if err := tlog.CheckTree(p, cp.Size, cp.Root, old.Size, old.Root); err != nil {
 			return fmt.Errorf("ledger: log %s at size %d does not extend its checkpoint at size %d: %w", cp.Origin, cp.Size, old.Size, ErrFork)
@@ -84,7 +85,7 @@ func Follow(ctx context.Context, f Fetcher, old *Checkpoint, cp Checkpoint, min 
 		}
 		hashes, err := thr.ReadHashes(idx)
 		if err != nil {
-			return fmt.Errorf("ledger: log %s: leaf hashes %d to %d: %w (%w)", cp.Origin, pendingFirst, end, err, ErrBadProof)
+			return proofError(err, "ledger: log %s: leaf hashes %d to %d", cp.Origin, pendingFirst, end)
 		}
 		for i, h := range hashes {
 			if LeafHash(pending[i]) != h {
@@ -93,7 +94,7 @@ func Follow(ctx context.Context, f Fetcher, old *Checkpoint, cp Checkpoint, min 
 		}
 		root, err := tlog.TreeHash(end, thr)
 		if err != nil {
-			return fmt.Errorf("ledger: log %s: root at size %d: %w (%w)", cp.Origin, end, err, ErrBadProof)
+			return proofError(err, "ledger: log %s: root at size %d", cp.Origin, end)
 		}
 		if err := batch(pendingFirst, pending, root); err != nil {
 			return err
@@ -147,7 +148,7 @@ func (t *fetchedTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 		if !ok {
 			var err error
 			if data, err = t.f.Fetch(t.ctx, path); err != nil {
-				return nil, fmt.Errorf("hash tile %s: %w", path, err)
+				return nil, &fetchError{fmt.Errorf("hash tile %s: %w", path, err)}
 			}
 			if len(data) != tl.W*HashSize {
 				return nil, fmt.Errorf("hash tile %s holds %d bytes, want %d: %w", path, len(data), tl.W*HashSize, ErrMalformed)
@@ -162,3 +163,21 @@ func (t *fetchedTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 }
 
 func (t *fetchedTiles) SaveTiles([]tlog.Tile, [][]byte) {}
+
+// fetchError marks a tile that could not be read (network, server
+// error, not served): unlike a tile that does not verify, it proves
+// nothing against the log and is retried, not refused.
+type fetchError struct{ err error }
+
+func (e *fetchError) Error() string { return e.err.Error() }
+func (e *fetchError) Unwrap() error { return e.err }
+
+// proofError returns err marked ErrBadProof, unless it is a failure to
+// read a tile, which it returns as it is.
+func proofError(err error, format string, args ...any) error {
+	var fe *fetchError
+	if errors.As(err, &fe) {
+		return fe.err
+	}
+	return fmt.Errorf(format+": %w (%w)", append(args, err, ErrBadProof)...)
+}

@@ -108,3 +108,31 @@ func TestReadNew(t *testing.T) {
 		t.Errorf("untampered: %d entries, %v", len(es), err)
 	}
 }
+
+// failingFetcher fails to read hash tiles, as a cut network does.
+type failingFetcher struct{ mapFetcher }
+
+func (f failingFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
+	if strings.HasPrefix(path, "tile/0/") {
+		return nil, errors.New("connection reset")
+	}
+	return f.mapFetcher.Fetch(ctx, path)
+}
+
+// TestReadNewFetchFailure: a tile that cannot be read is an error to
+// retry, not evidence against the log.
+func TestReadNewFetchFailure(t *testing.T) {
+	ctx := context.Background()
+	l := newMemLog()
+	for i := range 300 {
+		l.append(t, testEntry(t, i))
+	}
+	old := Checkpoint{Origin: "o", Size: 100}
+	old.Root, _ = TreeHash(ctx, l, 100)
+	root, _ := TreeHash(ctx, l, l.size())
+	cp := Checkpoint{Origin: "o", Size: l.size(), Root: root}
+	_, err := ReadNew(ctx, failingFetcher{mapFetcher{l: l, size: cp.Size}}, &old, cp, nil)
+	if err == nil || errors.Is(err, ErrBadProof) || errors.Is(err, ErrFork) || !strings.Contains(err.Error(), "connection reset") {
+		t.Errorf("ReadNew with unreadable tiles = %v, want the read error, not a proof failure", err)
+	}
+}
