@@ -146,7 +146,9 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	fmt.Fprintf(w, "\nTry:\n  curl --cacert %s -H 'Authorization: Bearer %s' \\\n", quote(mcfg.Path(mcfg.CACert)), m.adminKey)
 	fmt.Fprintf(w, "       -H 'Accept: application/taxii+json;version=2.1' https://%s/taxii2/api/collections/\n", m.host)
 	fmt.Fprintf(w, "  go run ./cmd/puente verify --key %s --ca %s \\\n", quote(mcfg.Path(mcfg.SigningPub)), quote(mcfg.Path(mcfg.CACert)))
-	fmt.Fprintf(w, "       --token %s --url https://%s/ledger/%s/\n\n", m.auditKey, m.host, ledger.ChannelName("MEX", "USA"))
+	fmt.Fprintf(w, "       --token %s --url https://%s/ledger/%s/\n", m.auditKey, m.host, ledger.ChannelName("MEX", "USA"))
+	fmt.Fprintf(w, "  go run ./cmd/puente share --dir %s --group fentanyl --user %s FILE.json\n", quote(m.dir), node.AdminUser)
+	fmt.Fprintf(w, "       (a TAXII envelope of STIX objects: watch the lines below as it crosses to USA)\n\n")
 	fmt.Fprintf(w, "Press Ctrl-C to stop.\n\n")
 
 	for _, d := range nodes {
