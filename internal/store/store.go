@@ -27,6 +27,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrExists means a create was refused because the id or name is taken.
 	ErrExists = errors.New("already exists")
+	// ErrReplica means a change to a replica collection, which only
+	// federation writes (G2, G6).
+	ErrReplica = errors.New("a replica of a partner's group: only federation changes it")
 	// ErrConflict means a write does not continue the state it was
 	// computed from (another writer moved it first).
 	ErrConflict = errors.New("conflict")
@@ -46,6 +49,7 @@ type Store interface {
 	// ErrNotFound when there is no such collection. For each party that
 	// joins, it appends to that party's channel log, in the same
 	// transaction, every version of the collection now released to it.
+	// A replica collection's members cannot be set (ErrReplica).
 	SetMembers(ctx context.Context, idOrAlias string, members []string) error
 	// SetArchived archives or reopens a collection; ErrNotFound when there
 	// is no such collection.

@@ -111,13 +111,18 @@ func (db *DB) SetArchived(ctx context.Context, idOrAlias string, archived bool) 
 func (db *DB) SetMembers(ctx context.Context, idOrAlias string, members []string) error {
 	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
 		var pk int64
-		var id, old string
-		err := t.tx.QueryRowContext(ctx, "SELECT pk, id, members FROM collections WHERE id = ? OR alias = ?", idOrAlias, idOrAlias).Scan(&pk, &id, &old)
+		var id, old, origin string
+		err := t.tx.QueryRowContext(ctx, "SELECT pk, id, members, origin FROM collections WHERE id = ? OR alias = ?", idOrAlias, idOrAlias).Scan(&pk, &id, &old, &origin)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("collection %s: %w", idOrAlias, store.ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlite: set members: %w", err)
+		}
+		if origin != "" {
+			// Its objects were released to this node, not by it: adding
+			// a member would record them on that member's channel.
+			return fmt.Errorf("collection %s: %w", idOrAlias, store.ErrReplica)
 		}
 		if _, err := t.tx.ExecContext(ctx, "UPDATE collections SET members = ? WHERE pk = ?", partySet(members), pk); err != nil {
 			return fmt.Errorf("sqlite: set members: %w", err)

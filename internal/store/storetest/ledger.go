@@ -364,6 +364,14 @@ func testApplyPull(t *testing.T, open func(t *testing.T) store.Store) {
 	if in, _ := s.Inbound(ctx, "USA"); in.Size != 7 {
 		t.Errorf("verified size after refused pulls = %d, want 7", in.Size)
 	}
+	// A replica's members cannot be set: its objects are not ours to
+	// record on anyone's channel.
+	if err := s.SetMembers(ctx, rep, []string{"MEX", "CAN"}); !errors.Is(err, store.ErrReplica) {
+		t.Errorf("SetMembers on a replica collection = %v, want ErrReplica", err)
+	}
+	if n, _ := s.LogSize(ctx, "CAN"); n != 0 {
+		t.Errorf("CAN's channel has %d entries after a refused SetMembers on a replica", n)
+	}
 	if err := s.SetReceiptPosted(ctx, "USA", 7); err != nil {
 		t.Fatal(err)
 	}
