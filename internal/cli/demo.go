@@ -18,11 +18,10 @@ import (
 
 	"github.com/puente-project/puente/internal/auth"
 	"github.com/puente-project/puente/internal/ledger"
-	"github.com/puente-project/puente/internal/marking"
 	"github.com/puente-project/puente/internal/node"
 	"github.com/puente-project/puente/internal/scenario"
-	"github.com/puente-project/puente/internal/stix"
 	"github.com/puente-project/puente/internal/store"
+	"github.com/puente-project/puente/internal/taxii"
 )
 
 const demoUsage = `Usage:
@@ -346,25 +345,22 @@ type loadedGroup struct {
 	count int
 }
 
-// loadScenario creates the scenario's working groups and adds the objects
-// that party originates. It is idempotent: on a node that has them already,
-// groups are kept and objects are duplicates.
+// loadScenario creates the scenario's working groups and shares the
+// objects that party originates, through the same path as a TAXII POST
+// (taxii.Server.Share: validation, release, ledger). It is idempotent: on
+// a node that has them already, groups are kept and objects are
+// duplicates.
 func loadScenario(ctx context.Context, st store.Store, party string) ([]loadedGroup, error) {
-	byGroup := map[string][]store.NewObject{}
+	byGroup := map[string][]string{}
 	for _, o := range scenario.Objects() {
 		if o.Party != party {
 			continue
-		}
-		p, err := stix.Parse(o.JSON)
-		if err != nil {
-			return nil, fmt.Errorf("demo scenario object: %w", err)
 		}
 		g := o.Group
 		if g == "" {
 			g = node.InternalAlias
 		}
-		byGroup[g] = append(byGroup[g], store.NewObject{ID: p.ID, Type: p.Type, SpecVersion: p.SpecVersion,
-			Version: p.Version, VersionKey: p.VersionKey, Hash: p.Hash, Raw: p.Raw})
+		byGroup[g] = append(byGroup[g], string(o.JSON))
 	}
 	names := []string{}
 	for _, g := range scenario.Groups() {
@@ -375,27 +371,18 @@ func loadScenario(ctx context.Context, st store.Store, party string) ([]loadedGr
 		names = append(names, g.Name)
 	}
 	names = append(names, node.InternalAlias)
+	srv := taxii.New(st, nil, taxii.Config{Party: party})
+	admin := auth.Principal{Name: node.AdminUser, Party: party, Roles: []string{"admin"}}
 	var out []loadedGroup
 	for _, name := range names {
-		c, err := st.Collection(ctx, name)
-		if err != nil {
-			return nil, fmt.Errorf("demo group %s: %w", name, err)
-		}
 		if objs := byGroup[name]; len(objs) > 0 {
-			// The same release rule as for objects shared through TAXII;
-			// the scenario uses only TLP 2.0 markings.
-			g := marking.Group{Members: c.Members, DefaultMarking: c.DefaultMarking, Internal: c.Internal}
-			for i := range objs {
-				mo, err := marking.ObjectOf(objs[i].Raw, party)
-				if err != nil {
-					return nil, fmt.Errorf("demo scenario object %s: %w", objs[i].ID, err)
-				}
-				rs := marking.Compute(mo, g, nil)
-				objs[i].Release = store.Release{Originator: rs.Originator, AllMembers: rs.AllMembers, Parties: rs.Parties, Expires: rs.Expires}
-				objs[i].Channels = rs.Recipients(c.Members, party, time.Now())
-			}
-			if _, err := st.AddObjects(ctx, c.ID, objs); err != nil {
+			status, err := srv.Share(ctx, admin, name, []byte(`{"objects":[`+strings.Join(objs, ",")+`]}`))
+			if err != nil {
 				return nil, fmt.Errorf("load demo objects into %s: %w", name, err)
+			}
+			if len(status.Failures) > 0 {
+				f := status.Failures[0]
+				return nil, fmt.Errorf("load demo objects into %s: %s: %s", name, f.ID, f.Message)
 			}
 		}
 		out = append(out, loadedGroup{group: name, count: len(byGroup[name])})
