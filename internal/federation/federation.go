@@ -304,8 +304,15 @@ func (f *Federation) Pull(ctx context.Context, peer store.Peer) (Result, error) 
 		if st.err != nil {
 			return res, st.err
 		}
-		if err := f.o.Store.ApplyPull(ctx, st.pull); err != nil {
+		conflicts, err := f.o.Store.ApplyPull(ctx, st.pull)
+		if err != nil {
 			return res, fmt.Errorf("store the pull from %s: %w", peer.Party, err)
+		}
+		for _, c := range conflicts {
+			// The partner's log vouches for other content under a version
+			// we hold: versions are immutable, so one of its releases was
+			// not. Keep what we hold, say so with the evidence.
+			f.alert(ctx, peer.Party, "version", fmt.Errorf("object %s version %s was released again with other content; the replica keeps the first", c.ID, c.Version), []byte(c.ID+" "+c.Version))
 		}
 		res.New += st.pull.State.Size - res.Size
 		res.Size = st.pull.State.Size
@@ -341,13 +348,18 @@ const pullBatch = 2000
 // refuse records an alert with its evidence and returns err marked
 // ErrRefused.
 func (f *Federation) refuse(ctx context.Context, party, kind string, err error, evidence []byte) error {
-	f.o.Logger.ErrorContext(ctx, "federation: refused what a partner served", slog.String("partner", party),
+	f.alert(ctx, party, kind, err, evidence)
+	return fmt.Errorf("%s from %s: %w: %w", kind, party, ErrRefused, err)
+}
+
+// alert logs at error level and records an alert with its evidence.
+func (f *Federation) alert(ctx context.Context, party, kind string, err error, evidence []byte) {
+	f.o.Logger.ErrorContext(ctx, "federation: a partner served what we refuse", slog.String("partner", party),
 		slog.String("kind", kind), slog.Any("error", err))
 	a := store.Alert{Time: time.Now(), Party: party, Kind: kind, Message: err.Error(), Evidence: evidence}
 	if perr := f.o.Store.PutAlert(context.WithoutCancel(ctx), a); perr != nil {
 		f.o.Logger.ErrorContext(ctx, "federation: record alert", slog.Any("error", perr))
 	}
-	return fmt.Errorf("%s from %s: %w: %w", kind, party, ErrRefused, err)
 }
 
 type counts struct{ stored, withdrawn, unavailable int64 }

@@ -269,8 +269,12 @@ func (h *ledgerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cp, err := h.st.LatestCheckpoint(r.Context(), log)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		h.fail(w, r, errNoLog)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err) // a database fault is a 500, not a missing log
 		return
 	}
 	switch {

@@ -154,8 +154,11 @@ type Store interface {
 	// the zero Inbound (Size 0) when nothing yet.
 	Inbound(ctx context.Context, party string) (Inbound, error)
 	// ApplyPull stores, in one transaction, the replicas and withdrawals
-	// of one verified pull and the new inbound state: all or nothing.
-	ApplyPull(ctx context.Context, p Pull) error
+	// of one verified pull and the new inbound state: all or nothing. It
+	// returns the replicas that conflict with a version already held
+	// (same id and version, other content; the held one stays), for the
+	// caller to report.
+	ApplyPull(ctx context.Context, p Pull) (conflicts []AddResult, err error)
 	// SetReceiptPosted records the size of the last receipt posted to
 	// party.
 	SetReceiptPosted(ctx context.Context, party string, size int64) error

@@ -461,15 +461,17 @@ func (db *DB) Inbound(ctx context.Context, party string) (store.Inbound, error) 
 }
 
 // ApplyPull implements store.Store.
-func (db *DB) ApplyPull(ctx context.Context, p store.Pull) error {
+func (db *DB) ApplyPull(ctx context.Context, p store.Pull) ([]store.AddResult, error) {
 	for _, c := range p.Collections {
 		for i := range c.Objects {
 			if err := checkNewObject(&c.Objects[i]); err != nil {
-				return fmt.Errorf("sqlite: replica %d: %w", i, err)
+				return nil, fmt.Errorf("sqlite: replica %d: %w", i, err)
 			}
 		}
 	}
-	return db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+	var conflicts []store.AddResult
+	err := db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		conflicts = nil // the writer may run this again
 		var old int64
 		root := make([]byte, 32)
 		err := t.tx.QueryRowContext(ctx, "SELECT size, root FROM inbound WHERE party = ?", p.Party).Scan(&old, &root)
@@ -496,8 +498,14 @@ func (db *DB) ApplyPull(ctx context.Context, p store.Pull) error {
 				return fmt.Errorf("sqlite: collection %s is not a replica of %s: %w", c.ID, p.Party, store.ErrExists)
 			}
 			if len(c.Objects) > 0 {
-				if err := t.addObjects(ctx, c.ID, c.Objects, make([]store.AddResult, len(c.Objects))); err != nil {
+				results := make([]store.AddResult, len(c.Objects))
+				if err := t.addObjects(ctx, c.ID, c.Objects, results); err != nil {
 					return err
+				}
+				for _, r := range results {
+					if r.Outcome == store.Conflict {
+						conflicts = append(conflicts, r)
+					}
 				}
 			}
 			for _, w := range c.Withdrawals {
@@ -518,6 +526,10 @@ ON CONFLICT DO UPDATE SET size = excluded.size, root = excluded.root,
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return conflicts, nil
 }
 
 // SetReceiptPosted implements store.Store.

@@ -319,7 +319,7 @@ func testApplyPull(t *testing.T, open func(t *testing.T) store.Store) {
 	b := obj("indicator", 2, "2.1", ts(1), "b")
 	b.Release = store.Release{Originator: "USA"}
 	state := store.Inbound{Party: "USA", Size: 5, Root: [32]byte{1}, Checkpoint: []byte("cp5"), Verified: t0, Unavailable: 1}
-	if err := s.ApplyPull(ctx, store.Pull{Party: "USA", State: state,
+	if _, err := s.ApplyPull(ctx, store.Pull{Party: "USA", State: state,
 		Collections: []store.ReplicaCollection{{ID: rep, Title: "USA: fentanyl", Objects: []store.NewObject{a, b}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func testApplyPull(t *testing.T, open func(t *testing.T) store.Store) {
 	// Again with the same objects and a withdrawal of a: idempotent adds.
 	prev := state
 	state.Size, state.Root, state.Unavailable = 7, [32]byte{2}, 0
-	if err := s.ApplyPull(ctx, store.Pull{Party: "USA", PrevSize: prev.Size, PrevRoot: prev.Root, State: state, Collections: []store.ReplicaCollection{{ID: rep,
+	if _, err := s.ApplyPull(ctx, store.Pull{Party: "USA", PrevSize: prev.Size, PrevRoot: prev.Root, State: state, Collections: []store.ReplicaCollection{{ID: rep,
 		Objects: []store.NewObject{a, b}, Withdrawals: []store.Withdrawal{{ObjectID: a.ID, VersionKey: a.VersionKey}}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func testApplyPull(t *testing.T, open func(t *testing.T) store.Store) {
 		"from an older state":   {Party: "USA", PrevSize: 5, PrevRoot: prev.Root, State: store.Inbound{Size: 9}, Collections: []store.ReplicaCollection{{ID: rep, Objects: []store.NewObject{x}}}},
 		"same size, other root": {Party: "USA", PrevSize: 7, PrevRoot: [32]byte{3}, State: store.Inbound{Size: 9}, Collections: []store.ReplicaCollection{{ID: rep, Objects: []store.NewObject{x}}}},
 	} {
-		if err := s.ApplyPull(ctx, pull); err == nil {
+		if _, err := s.ApplyPull(ctx, pull); err == nil {
 			t.Errorf("%s: ApplyPull succeeded", name)
 		}
 	}
@@ -372,11 +372,27 @@ func testApplyPull(t *testing.T, open func(t *testing.T) store.Store) {
 	if n, _ := s.LogSize(ctx, "CAN"); n != 0 {
 		t.Errorf("CAN's channel has %d entries after a refused SetMembers on a replica", n)
 	}
-	if err := s.SetReceiptPosted(ctx, "USA", 7); err != nil {
+	// Another content under a version held: reported, the first kept,
+	// the rest of the pull stored.
+	bAgain := obj("indicator", 2, "2.1", ts(1), "b, other content")
+	bAgain.Release = store.Release{Originator: "USA"}
+	conflicts, err := s.ApplyPull(ctx, store.Pull{Party: "USA", PrevSize: 7, PrevRoot: state.Root,
+		State: store.Inbound{Party: "USA", Size: 8, Root: [32]byte{4}}, Collections: []store.ReplicaCollection{{ID: rep, Objects: []store.NewObject{bAgain}}}})
+	if err != nil || len(conflicts) != 1 || conflicts[0].ID != b.ID || conflicts[0].Outcome != store.Conflict {
+		t.Errorf("ApplyPull with another content for a held version = %+v, %v; want one conflict for %s", conflicts, err, b.ID)
+	}
+	if p, _ := s.Objects(ctx, store.Query{CollectionID: rep, Limit: 10, IDs: []string{b.ID}}); len(p.Objects) != 1 || p.Objects[0].Hash != b.Hash {
+		t.Errorf("the held version of %s was replaced", b.ID)
+	}
+	if in, _ := s.Inbound(ctx, "USA"); in.Size != 8 {
+		t.Errorf("verified size after a pull with a conflict = %d, want 8", in.Size)
+	}
+	state.Size, state.Root = 8, [32]byte{4}
+	if err := s.SetReceiptPosted(ctx, "USA", 8); err != nil {
 		t.Fatal(err)
 	}
-	if in, _ := s.Inbound(ctx, "USA"); in.ReceiptSize != 7 {
-		t.Errorf("receipt size = %d, want 7", in.ReceiptSize)
+	if in, _ := s.Inbound(ctx, "USA"); in.ReceiptSize != 8 {
+		t.Errorf("receipt size = %d, want 8", in.ReceiptSize)
 	}
 	// Alerts, newest first.
 	for i, k := range []string{"fork", "object"} {
