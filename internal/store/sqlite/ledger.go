@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/puente-project/puente/internal/ledger"
@@ -59,7 +58,7 @@ func (t *wtx) place(ctx context.Context, log string, rec int) error {
 		t.logs[log] = p
 	}
 	r := &t.records[rec]
-	r.placements = fmt.Appendf(r.placements, "%s:%d,", log, p.size+int64(len(p.leaves)))
+	r.placements = store.AppendPlacement(r.placements, log, p.size+int64(len(p.leaves)))
 	p.records = append(p.records, rec)
 	p.leaves = append(p.leaves, r.leaf)
 	return nil
@@ -156,17 +155,6 @@ func (t *wtx) flushLedger(ctx context.Context) error {
 	return nil
 }
 
-// placementIn returns the index of a record in log from its placements.
-func placementIn(placements, log string) (int64, bool) {
-	_, rest, ok := strings.Cut(placements, ","+log+":")
-	if !ok {
-		return 0, false
-	}
-	n, _, _ := strings.Cut(rest, ",")
-	idx, err := strconv.ParseInt(n, 10, 64)
-	return idx, err == nil
-}
-
 // txTiles reads tiles inside the write transaction.
 type txTiles struct {
 	t   *wtx
@@ -202,8 +190,8 @@ func (t *wtx) withdraw(ctx context.Context, collectionID, objectID, version stri
 		if err != nil || e.Kind != ledger.KindObject || e.Group != collectionID {
 			continue
 		}
-		for _, pl := range strings.Split(strings.Trim(placements, ","), ",") {
-			if log, _, ok := strings.Cut(pl, ":"); ok && !slices.Contains(logs, log) {
+		for _, log := range store.PlacementLogs(placements) {
+			if !slices.Contains(logs, log) {
 				logs = append(logs, log)
 			}
 		}
@@ -295,7 +283,7 @@ func (db *DB) FindEntries(ctx context.Context, log, objectID, version string) (_
 		if err := rows.Scan(&placements, &data); err != nil {
 			return nil, fmt.Errorf("sqlite: find entries: %w", err)
 		}
-		if idx, ok := placementIn(placements, log); ok {
+		if idx, ok := store.PlacementIn(placements, log); ok {
 			out = append(out, store.LogEntry{Index: idx, Data: data})
 		}
 	}
@@ -464,7 +452,7 @@ func (db *DB) Inbound(ctx context.Context, party string) (store.Inbound, error) 
 func (db *DB) ApplyPull(ctx context.Context, p store.Pull) ([]store.AddResult, error) {
 	for _, c := range p.Collections {
 		for i := range c.Objects {
-			if err := checkNewObject(&c.Objects[i]); err != nil {
+			if err := c.Objects[i].Check(); err != nil {
 				return nil, fmt.Errorf("sqlite: replica %d: %w", i, err)
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/puente-project/puente/internal/ledger"
@@ -43,7 +42,7 @@ func (t *wtx) createCollection(ctx context.Context, c store.Collection) error {
 		}
 		_, err = t.tx.ExecContext(ctx,
 			"INSERT INTO collections (id, alias, title, description, internal, created_us, members, default_marking, archived, agencies, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			c.ID, nullIfEmpty(c.Alias), c.Title, c.Description, boolInt(c.Internal), micros(c.Created), partySet(c.Members), c.DefaultMarking, boolInt(c.Archived), partySet(c.Agencies), c.Origin)
+			c.ID, nullIfEmpty(c.Alias), c.Title, c.Description, boolInt(c.Internal), micros(c.Created), store.EncodeSet(c.Members), c.DefaultMarking, boolInt(c.Archived), store.EncodeSet(c.Agencies), c.Origin)
 		if err != nil {
 			return fmt.Errorf("sqlite: create collection: %w", err)
 		}
@@ -68,31 +67,9 @@ func scanCollection(r rowScanner) (store.Collection, error) {
 		return store.Collection{}, err
 	}
 	c.Created = fromMicros(created)
-	c.Members = parties(members)
-	c.Agencies = parties(agencies)
+	c.Members = store.DecodeSet(members)
+	c.Agencies = store.DecodeSet(agencies)
 	return c, nil
-}
-
-// partySet encodes party codes (or agency names) as ",MEX,USA," (sorted,
-// unique), so that membership is instr(set, ',' || p || ',') in SQL. Party
-// codes and agency names never hold commas.
-func partySet(ps []string) string {
-	if len(ps) == 0 {
-		return ""
-	}
-	s := slices.Clone(ps)
-	slices.Sort(s)
-	s = slices.Compact(s)
-	return "," + strings.Join(s, ",") + ","
-}
-
-// parties decodes a partySet.
-func parties(set string) []string {
-	set = strings.Trim(set, ",")
-	if set == "" {
-		return nil
-	}
-	return strings.Split(set, ",")
 }
 
 // SetArchived implements store.Store.
@@ -124,11 +101,11 @@ func (db *DB) SetMembers(ctx context.Context, idOrAlias string, members []string
 			// a member would record them on that member's channel.
 			return fmt.Errorf("collection %s: %w", idOrAlias, store.ErrReplica)
 		}
-		if _, err := t.tx.ExecContext(ctx, "UPDATE collections SET members = ? WHERE pk = ?", partySet(members), pk); err != nil {
+		if _, err := t.tx.ExecContext(ctx, "UPDATE collections SET members = ? WHERE pk = ?", store.EncodeSet(members), pk); err != nil {
 			return fmt.Errorf("sqlite: set members: %w", err)
 		}
-		for _, p := range parties(partySet(members)) {
-			if !slices.Contains(parties(old), p) {
+		for _, p := range store.DecodeSet(store.EncodeSet(members)) {
+			if !slices.Contains(store.DecodeSet(old), p) {
 				if err := t.releaseToNewMember(ctx, pk, id, p); err != nil {
 					return err
 				}

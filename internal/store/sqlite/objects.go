@@ -14,14 +14,10 @@ import (
 	"github.com/puente-project/puente/internal/store"
 )
 
-// versionLayout formats the version given to an object that has neither
-// modified nor created: its date_added, RFC 3339 UTC with microseconds.
-const versionLayout = "2006-01-02T15:04:05.000000Z"
-
 // AddObjects implements store.Store.
 func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []store.NewObject) ([]store.AddResult, error) {
 	for i := range objs {
-		if err := checkNewObject(&objs[i]); err != nil {
+		if err := objs[i].Check(); err != nil {
 			return nil, fmt.Errorf("sqlite: add object %d: %w", i, err)
 		}
 	}
@@ -34,18 +30,6 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []store.
 		return nil, err
 	}
 	return results, nil
-}
-
-func checkNewObject(o *store.NewObject) error {
-	switch {
-	case o.ID == "":
-		return errors.New("empty id")
-	case o.Version == "" && o.VersionKey != "":
-		return fmt.Errorf("object %s: version key %q without a version", o.ID, o.VersionKey)
-	case o.Version != "" && o.VersionKey == "":
-		return fmt.Errorf("object %s: version %q without a version key", o.ID, o.Version)
-	}
-	return nil
 }
 
 func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.NewObject, results []store.AddResult) error {
@@ -78,14 +62,14 @@ func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.
 				return fmt.Errorf("sqlite: look up %s: %w", o.ID, err)
 			}
 			d := fromMicros(added)
-			version, key = d.Format(versionLayout), stix.VersionKey(d)
+			version, key = d.Format(store.VersionLayout), stix.VersionKey(d)
 			r.Version = version
 		}
 		res, err := t.stmt(ctx, stInsertObject).ExecContext(ctx,
 			pk, added, o.ID, o.Type, o.SpecVersion, version, key,
 			pk, o.ID, key, pk, o.ID, key,
 			o.Hash[:], o.Raw,
-			o.Release.Originator, boolInt(o.Release.AllMembers), partySet(o.Release.Parties), expiresMicros(o.Release.Expires))
+			o.Release.Originator, boolInt(o.Release.AllMembers), store.EncodeSet(o.Release.Parties), store.ExpiresMicros(o.Release.Expires))
 		if err != nil {
 			return fmt.Errorf("sqlite: insert %s: %w", o.ID, err)
 		}
@@ -325,15 +309,6 @@ func releasedArgs(q store.Query) []any {
 		now = time.Now()
 	}
 	return []any{q.ReleasedTo, micros(now), "," + q.ReleasedTo + ","}
-}
-
-// expiresMicros stores an expiry: 0 for never, else microseconds, rounded
-// down so that a version never stays released past its expiry.
-func expiresMicros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return max(micros(t.Truncate(time.Microsecond)), 1)
 }
 
 // in appends " AND col IN (?, …)" for vals to b, and vals to args.

@@ -1,0 +1,540 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/puente-project/puente/internal/ledger"
+	"github.com/puente-project/puente/internal/stix"
+	"github.com/puente-project/puente/internal/store"
+)
+
+// AddObjects implements store.Store.
+func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []store.NewObject) ([]store.AddResult, error) {
+	for i := range objs {
+		if err := objs[i].Check(); err != nil {
+			return nil, fmt.Errorf("postgres: add object %d: %w", i, err)
+		}
+	}
+	var results []store.AddResult
+	err := db.tx(ctx, func(ctx context.Context, t *wtx) error {
+		results = make([]store.AddResult, len(objs))
+		return t.addObjects(ctx, collectionID, objs, results)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// lockCollection locks the row of a collection until the commit and
+// returns its key and last date_added; store.ErrNotFound when there is
+// none.
+func (t *wtx) lockCollection(ctx context.Context, collectionID string) (pk, last int64, err error) {
+	err = t.tx.QueryRow(ctx, "SELECT pk, last_added_us FROM collections WHERE id = $1 FOR UPDATE", collectionID).Scan(&pk, &last)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, 0, fmt.Errorf("collection %q: %w", collectionID, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("postgres: lock collection: %w", err)
+	}
+	return pk, last, nil
+}
+
+// addObjects adds objs in a few statements, whatever their number: the
+// versionless ones are looked up, every candidate is given a date_added
+// (in input order, so that they increase), all are inserted by one
+// INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING, and the ones it
+// did not insert are looked up to tell a duplicate from a conflict. A
+// date_added given to an object that turns out to be stored already is
+// not used; the ones used still increase.
+func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.NewObject, results []store.AddResult) error {
+	pk, last, err := t.lockCollection(ctx, collectionID)
+	if err != nil {
+		return err
+	}
+	start := last
+	nowUS := micros(t.db.now())
+
+	// Versionless objects: the identical object is a duplicate whatever
+	// version it was given.
+	versionless := make(map[string]int) // id + hash -> input index of the first
+	for i := range objs {
+		if objs[i].Version == "" {
+			versionless[objs[i].ID+string(objs[i].Hash[:])] = -1
+		}
+	}
+	if len(versionless) > 0 {
+		var ids []string
+		var hashes [][]byte
+		for i := range objs {
+			if objs[i].Version == "" {
+				ids, hashes = append(ids, objs[i].ID), append(hashes, objs[i].Hash[:])
+			}
+		}
+		rows, err := t.tx.Query(ctx, `
+SELECT DISTINCT ON (o.object_id, o.hash) o.object_id, o.hash, o.version, o.date_added_us
+FROM objects o JOIN unnest($2::text[], $3::bytea[]) AS w(id, hash) ON o.object_id = w.id AND o.hash = w.hash
+WHERE o.collection = $1 ORDER BY o.object_id, o.hash, o.seq`, pk, ids, hashes)
+		if err != nil {
+			return fmt.Errorf("postgres: look up versionless objects: %w", err)
+		}
+		held := make(map[string]store.AddResult)
+		for rows.Next() {
+			var id, version string
+			var hash []byte
+			var added int64
+			if err := rows.Scan(&id, &hash, &version, &added); err != nil {
+				rows.Close()
+				return fmt.Errorf("postgres: look up versionless objects: %w", err)
+			}
+			held[id+string(hash)] = store.AddResult{ID: id, Version: version, Outcome: store.Duplicate, DateAdded: fromMicros(added)}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("postgres: look up versionless objects: %w", err)
+		}
+		for i := range objs {
+			if objs[i].Version != "" {
+				continue
+			}
+			if r, ok := held[objs[i].ID+string(objs[i].Hash[:])]; ok {
+				results[i] = r
+			}
+		}
+	}
+
+	// Candidates: every object not settled yet, with its date_added.
+	type candidate struct {
+		i            int
+		version, key string
+		added        int64
+	}
+	cands := make([]candidate, 0, len(objs))
+	for i := range objs {
+		o := &objs[i]
+		if results[i].Outcome != 0 {
+			continue
+		}
+		version, key := o.Version, o.VersionKey
+		if version == "" {
+			k := o.ID + string(o.Hash[:])
+			if first := versionless[k]; first >= 0 {
+				// The same versionless object earlier in this call.
+				results[i] = store.AddResult{ID: o.ID, Outcome: store.Duplicate, Version: cands[first].version, DateAdded: fromMicros(cands[first].added)}
+				continue
+			}
+			versionless[k] = len(cands)
+		}
+		added := max(nowUS, last+1)
+		last = added
+		if version == "" {
+			d := fromMicros(added)
+			version, key = d.Format(store.VersionLayout), stix.VersionKey(d)
+		}
+		cands = append(cands, candidate{i: i, version: version, key: key, added: added})
+	}
+	inserted := make(map[string]int64, len(cands)) // id + "\x00" + key -> the date_added it was inserted with
+	if len(cands) > 0 {
+		cols := struct {
+			added                                  []int64
+			ids, types, specs, versions, keys, org []string
+			all                                    []bool
+			parties                                []string
+			expires                                []int64
+			hashes, raws                           [][]byte
+		}{}
+		for _, c := range cands {
+			o := &objs[c.i]
+			cols.added = append(cols.added, c.added)
+			cols.ids = append(cols.ids, o.ID)
+			cols.types = append(cols.types, o.Type)
+			cols.specs = append(cols.specs, o.SpecVersion)
+			cols.versions = append(cols.versions, c.version)
+			cols.keys = append(cols.keys, c.key)
+			cols.org = append(cols.org, o.Release.Originator)
+			cols.all = append(cols.all, o.Release.AllMembers)
+			cols.parties = append(cols.parties, store.EncodeSet(o.Release.Parties))
+			cols.expires = append(cols.expires, store.ExpiresMicros(o.Release.Expires))
+			cols.hashes = append(cols.hashes, o.Hash[:])
+			cols.raws = append(cols.raws, nonNil(o.Raw))
+		}
+		// is_first and is_last are computed against the versions stored
+		// before this statement; fixFlags settles the objects for which
+		// that is not the whole story.
+		rows, err := t.tx.Query(ctx, `
+INSERT INTO objects (collection, date_added_us, object_id, type, spec_version, version, version_key, is_first, is_last,
+	originator, release_all, release_parties, release_expires_us, hash, raw)
+SELECT $1, n.added, n.id, n.type, n.spec, n.version, n.key,
+	NOT EXISTS (SELECT 1 FROM objects p WHERE p.collection = $1 AND p.object_id = n.id AND p.version_key < n.key),
+	NOT EXISTS (SELECT 1 FROM objects p WHERE p.collection = $1 AND p.object_id = n.id AND p.version_key > n.key),
+	n.org, n.all_members, n.parties, n.expires, n.hash, n.raw
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::bigint[], $12::bytea[], $13::bytea[])
+	AS n(added, id, type, spec, version, key, org, all_members, parties, expires, hash, raw)
+ORDER BY n.added
+ON CONFLICT DO NOTHING
+RETURNING object_id, version_key, date_added_us, is_first AND is_last`,
+			pk, cols.added, cols.ids, cols.types, cols.specs, cols.versions, cols.keys, cols.org, cols.all, cols.parties, cols.expires, cols.hashes, cols.raws)
+		if err != nil {
+			return fmt.Errorf("postgres: insert objects: %w", err)
+		}
+		var fix []string // objects with several versions now
+		for rows.Next() {
+			var id, key string
+			var added int64
+			var only bool
+			if err := rows.Scan(&id, &key, &added, &only); err != nil {
+				rows.Close()
+				return fmt.Errorf("postgres: insert objects: %w", err)
+			}
+			inserted[id+"\x00"+key] = added
+			if !only {
+				fix = append(fix, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("postgres: insert objects: %w", err)
+		}
+		// Several new versions of one object in this call each saw
+		// themselves as its only version.
+		seen := make(map[string]bool, len(cands))
+		for _, c := range cands {
+			id := objs[c.i].ID
+			if _, ok := inserted[id+"\x00"+c.key]; ok && seen[id] {
+				fix = append(fix, id)
+			}
+			seen[id] = true
+		}
+		if err := t.fixFlags(ctx, pk, fix); err != nil {
+			return err
+		}
+	}
+
+	// The ones not inserted: that version is stored already, the same or
+	// another.
+	var lookIDs, lookKeys []string
+	for _, c := range cands {
+		if _, ok := inserted[objs[c.i].ID+"\x00"+c.key]; !ok {
+			lookIDs, lookKeys = append(lookIDs, objs[c.i].ID), append(lookKeys, c.key)
+		}
+	}
+	type heldVersion struct {
+		hash    []byte
+		version string
+		added   int64
+	}
+	held := make(map[string]heldVersion, len(lookIDs))
+	if len(lookIDs) > 0 {
+		rows, err := t.tx.Query(ctx, `
+SELECT o.object_id, o.version_key, o.hash, o.version, o.date_added_us
+FROM objects o JOIN unnest($2::text[], $3::text[]) AS w(id, key) ON o.object_id = w.id AND o.version_key = w.key
+WHERE o.collection = $1`, pk, lookIDs, lookKeys)
+		if err != nil {
+			return fmt.Errorf("postgres: look up versions: %w", err)
+		}
+		for rows.Next() {
+			var id, key string
+			var h heldVersion
+			if err := rows.Scan(&id, &key, &h.hash, &h.version, &h.added); err != nil {
+				rows.Close()
+				return fmt.Errorf("postgres: look up versions: %w", err)
+			}
+			held[id+"\x00"+key] = h
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("postgres: look up versions: %w", err)
+		}
+	}
+
+	// Results and ledger entries, in input order.
+	last = start
+	for _, c := range cands {
+		o := &objs[c.i]
+		r := &results[c.i]
+		r.ID, r.Version = o.ID, c.version
+		k := o.ID + "\x00" + c.key
+		if inserted[k] == c.added {
+			last = c.added
+			r.Outcome, r.DateAdded = store.Added, fromMicros(c.added)
+			e := ledger.Entry{Kind: ledger.KindObject, ObjectID: o.ID, Version: c.version, SHA256: o.Hash, Group: collectionID, Time: r.DateAdded}
+			if err := t.appendEntry(e, append([]string{store.InternalLog}, o.Channels...)...); err != nil {
+				return err
+			}
+			continue
+		}
+		h, ok := held[k]
+		if added, dup := inserted[k]; dup {
+			// Another copy in this call was inserted: compare with it.
+			for _, p := range cands {
+				if p.added == added {
+					h, ok = heldVersion{hash: objs[p.i].Hash[:], version: p.version, added: p.added}, true
+					break
+				}
+			}
+		}
+		if !ok {
+			return fmt.Errorf("postgres: object %s version %s neither inserted nor found", o.ID, c.version)
+		}
+		if string(h.hash) == string(o.Hash[:]) {
+			r.Outcome, r.Version, r.DateAdded = store.Duplicate, h.version, fromMicros(h.added)
+		} else {
+			r.Outcome = store.Conflict
+		}
+	}
+	for i := range results {
+		if results[i].ID == "" {
+			results[i].ID = objs[i].ID
+		}
+	}
+	if last != start {
+		if _, err := t.tx.Exec(ctx, "UPDATE collections SET last_added_us = $1 WHERE pk = $2", last, pk); err != nil {
+			return fmt.Errorf("postgres: update collection: %w", err)
+		}
+	}
+	return nil
+}
+
+// fixFlags sets is_first and is_last of every version of the objects ids
+// from their version keys.
+func (t *wtx) fixFlags(ctx context.Context, pk int64, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	_, err := t.tx.Exec(ctx, `
+UPDATE objects o SET is_first = (o.version_key = m.lo), is_last = (o.version_key = m.hi)
+FROM (SELECT object_id, min(version_key) AS lo, max(version_key) AS hi FROM objects
+	WHERE collection = $1 AND object_id = ANY($2) GROUP BY object_id) m
+WHERE o.collection = $1 AND o.object_id = m.object_id
+	AND (o.is_first <> (o.version_key = m.lo) OR o.is_last <> (o.version_key = m.hi))`, pk, ids)
+	if err != nil {
+		return fmt.Errorf("postgres: update versions: %w", err)
+	}
+	return nil
+}
+
+// Objects implements store.Store.
+func (db *DB) Objects(ctx context.Context, q store.Query) (store.Page, error) {
+	if q.Limit <= 0 {
+		return store.Page{}, fmt.Errorf("postgres: query limit %d, must be positive", q.Limit)
+	}
+	pk, err := db.collectionPK(ctx, q.CollectionID)
+	if err != nil {
+		return store.Page{}, err
+	}
+	query, a := objectsQuery(pk, q)
+	rows, err := db.pool.Query(ctx, query, a...)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("postgres: query objects: %w", err)
+	}
+	defer rows.Close()
+	var p store.Page
+	p.Objects = make([]store.Object, 0, min(q.Limit, 1024))
+	size := 0
+	for rows.Next() {
+		if len(p.Objects) == q.Limit || (q.MaxBytes > 0 && size >= q.MaxBytes) {
+			p.More = true
+			break
+		}
+		var o store.Object
+		var added int64
+		var hash []byte
+		if err := rows.Scan(&o.ID, &o.Type, &o.SpecVersion, &o.Version, &o.VersionKey, &added, &hash, &o.Raw); err != nil {
+			return store.Page{}, fmt.Errorf("postgres: query objects: %w", err)
+		}
+		if len(hash) != len(o.Hash) {
+			return store.Page{}, fmt.Errorf("postgres: object %s has a hash of %d bytes", o.ID, len(hash))
+		}
+		copy(o.Hash[:], hash)
+		o.DateAdded = fromMicros(added)
+		size += len(o.Raw)
+		p.Objects = append(p.Objects, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return store.Page{}, fmt.Errorf("postgres: query objects: %w", err)
+	}
+	return p, nil
+}
+
+// objectsQuery builds the SQL for q. It asks for one row more than q.Limit,
+// to learn whether there are more. Version selection is evaluated per
+// object among the versions that pass the spec-version filter and are
+// released to the reader: the is_first/is_last flags say it when there is
+// no such filter; otherwise a correlated subquery on objects_version
+// compares each row with the other versions of its object.
+func objectsQuery(pk int64, q store.Query) (string, []any) {
+	var a args
+	var b strings.Builder
+	if q.NoContent {
+		b.WriteString("SELECT o.object_id, o.type, o.spec_version, o.version, o.version_key, o.date_added_us, o.hash, NULL::bytea")
+	} else {
+		b.WriteString("SELECT o.object_id, o.type, o.spec_version, o.version, o.version_key, o.date_added_us, o.hash, o.raw")
+	}
+	b.WriteString(" FROM objects AS o WHERE o.collection = " + a.add(pk))
+	if !q.AddedAfter.IsZero() {
+		b.WriteString(" AND o.date_added_us > " + a.add(micros(q.AddedAfter)))
+	}
+	if len(q.IDs) > 0 {
+		b.WriteString(" AND o.object_id = ANY(" + a.add(q.IDs) + ")")
+	}
+	if len(q.Types) > 0 {
+		b.WriteString(" AND o.type = ANY(" + a.add(q.Types) + ")")
+	}
+	var specs, party, nowArg string
+	if len(q.SpecVersions) > 0 {
+		specs = a.add(q.SpecVersions)
+		b.WriteString(" AND o.spec_version = ANY(" + specs + ")")
+	}
+	if q.ReleasedTo != "" {
+		now := q.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		party, nowArg = a.add(q.ReleasedTo), a.add(micros(now))
+		b.WriteString(" AND " + releasedSQL("o", party, nowArg))
+	}
+
+	m := q.Versions
+	if m.IsZero() {
+		m.Last = true
+	}
+	if !m.All {
+		var terms []string
+		if len(q.SpecVersions) == 0 && q.ReleasedTo == "" {
+			if m.First {
+				terms = append(terms, "o.is_first")
+			}
+			if m.Last {
+				terms = append(terms, "o.is_last")
+			}
+		} else {
+			for _, t := range []struct {
+				on       bool
+				op, flag string
+			}{{m.First, "<", "o.is_first"}, {m.Last, ">", "o.is_last"}} {
+				if !t.on {
+					continue
+				}
+				cond := "NOT EXISTS (SELECT 1 FROM objects AS p WHERE p.collection = o.collection AND p.object_id = o.object_id AND p.version_key " + t.op + " o.version_key"
+				if specs != "" {
+					cond += " AND p.spec_version = ANY(" + specs + ")"
+				}
+				if party != "" {
+					cond += " AND " + releasedSQL("p", party, nowArg)
+				}
+				cond += ")"
+				if specs == "" {
+					// The newest (oldest) of all, when released, is the
+					// newest (oldest) released: spares most objects the
+					// subquery.
+					cond = "(" + t.flag + " OR " + cond + ")"
+				}
+				terms = append(terms, cond)
+			}
+		}
+		if len(m.Keys) > 0 {
+			terms = append(terms, "o.version_key = ANY("+a.add(m.Keys)+")")
+		}
+		if len(terms) == 1 {
+			b.WriteString(" AND " + terms[0])
+		} else {
+			b.WriteString(" AND (" + strings.Join(terms, " OR ") + ")")
+		}
+	}
+	b.WriteString(" ORDER BY o.date_added_us LIMIT " + a.add(q.Limit+1))
+	return b.String(), a
+}
+
+// releasedSQL is store.Release as an SQL condition on the row alias r, for
+// the party and time given as parameters.
+func releasedSQL(r, party, now string) string {
+	return "(" + r + ".originator = " + party + " OR ((" + r + ".release_expires_us = 0 OR " + r + ".release_expires_us > " + now + ")" +
+		" AND (" + r + ".release_all OR strpos(" + r + ".release_parties, ',' || " + party + " || ',') > 0)))"
+}
+
+// DeleteObject implements store.Store.
+func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
+	var n int
+	err := db.tx(ctx, func(ctx context.Context, t *wtx) error {
+		var err error
+		n, err = t.deleteObject(ctx, collectionID, objectID, m, specVersions)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func (t *wtx) deleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
+	pk, _, err := t.lockCollection(ctx, collectionID)
+	if err != nil {
+		return 0, err
+	}
+	type version struct {
+		key, spec, version string
+		hash               []byte
+	}
+	rows, err := t.tx.Query(ctx, "SELECT version_key, spec_version, version, hash FROM objects WHERE collection = $1 AND object_id = $2", pk, objectID)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: read versions of %s: %w", objectID, err)
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (version, error) {
+		var v version
+		err := r.Scan(&v.key, &v.spec, &v.version, &v.hash)
+		return v, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: read versions of %s: %w", objectID, err)
+	}
+	var candidates []string // keys of the versions with an allowed spec version
+	for _, v := range all {
+		if len(specVersions) == 0 || slices.Contains(specVersions, v.spec) {
+			candidates = append(candidates, v.key)
+		}
+	}
+	if m.IsZero() {
+		m.Last = true
+	}
+	var doomed, rest []string
+	for _, k := range candidates {
+		if m.All || slices.Contains(m.Keys, k) ||
+			m.First && k == slices.Min(candidates) ||
+			m.Last && k == slices.Max(candidates) {
+			doomed = append(doomed, k)
+		}
+	}
+	if len(doomed) == 0 {
+		return 0, fmt.Errorf("object %s: %w", objectID, store.ErrNotFound)
+	}
+	if _, err := t.tx.Exec(ctx, "DELETE FROM objects WHERE collection = $1 AND object_id = $2 AND version_key = ANY($3)", pk, objectID, doomed); err != nil {
+		return 0, fmt.Errorf("postgres: delete %s: %w", objectID, err)
+	}
+	for _, v := range all {
+		if !slices.Contains(doomed, v.key) {
+			rest = append(rest, v.key)
+			continue
+		}
+		if err := t.withdraw(ctx, collectionID, objectID, v.version, v.hash); err != nil {
+			return 0, err
+		}
+	}
+	if len(rest) > 0 {
+		if _, err := t.tx.Exec(ctx,
+			"UPDATE objects SET is_first = (version_key = $1), is_last = (version_key = $2) WHERE collection = $3 AND object_id = $4",
+			slices.Min(rest), slices.Max(rest), pk, objectID); err != nil {
+			return 0, fmt.Errorf("postgres: update versions of %s: %w", objectID, err)
+		}
+	}
+	return len(doomed), nil
+}

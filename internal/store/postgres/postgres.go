@@ -1,0 +1,299 @@
+// Package postgres is the [store.Store] driver for PostgreSQL, through
+// github.com/jackc/pgx/v5, for deployments that outgrow one process and
+// one disk (DESIGN.md §6).
+//
+// Several Puente processes may share one database. What the SQLite driver
+// gets from its single writer, this one gets from locks held to the commit:
+//   - a write to a collection locks the collection's row first, so its
+//     date_added values are given, and become visible, in increasing order
+//     (an added_after reader never skips one);
+//   - ledger appends take one transaction-scoped advisory lock just before
+//     the commit, read the logs' sizes under it and write the entries, tiles
+//     and sizes: two processes can never give out the same index or fork a
+//     log, and the lock is held for the shortest time;
+//   - a pull from a partner locks that partner's inbound row.
+//
+// A transaction that fails before its commit because of a deadlock, a
+// serialization failure or a lost connection (the server restarted, the
+// connection was terminated) is run again, a few times, on another
+// connection: nothing of it was written. An error from the COMMIT itself is
+// returned as is: the write may or may not have been made, and a client
+// that sends it again gets Duplicate for what was.
+//
+// Times are stored as microseconds since the Unix epoch (bigint), and
+// sets of parties in the encoding of [store.EncodeSet], as in the SQLite
+// driver. The schema is created and upgraded by an ordered list of
+// migrations, one transaction each under an advisory lock (processes
+// starting together migrate once), recorded in the schema_version table.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/puente-project/puente/internal/store"
+)
+
+var _ store.Store = (*DB)(nil)
+
+// ErrUnreachable wraps the error of an Open that could not reach the
+// server (refused, timed out, name not resolved, server starting up):
+// trying again later may work, unlike a refused password or a schema
+// newer than the program.
+var ErrUnreachable = errors.New("database server unreachable")
+
+// Options tune Open. The zero value is the production setting.
+type Options struct {
+	// Now is the clock that gives date_added; nil means time.Now.
+	Now func() time.Time
+	// MaxConns is the pool size; 0 means the DSN's pool_max_conns, or
+	// else 2 per CPU with a minimum of 8.
+	MaxConns int32
+}
+
+// DB is a Puente database on a PostgreSQL server. It is safe for
+// concurrent use, also by several processes on one database.
+type DB struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+
+	mu          sync.RWMutex
+	collections map[string]int64 // guarded by mu: collection id -> pk; collections are never deleted
+
+	closeOnce sync.Once
+}
+
+// Open connects to the database named by dsn (a postgres:// URL or a
+// key=value string, as libpq takes) and brings its schema up to date. It
+// returns an error wrapping ErrUnreachable when the server cannot be
+// reached, and one wrapping store.ErrSchemaTooNew when the database was
+// written by a newer program. The password is never part of an error.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's parse errors quote the DSN with its password masked.
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	switch {
+	case opts.MaxConns > 0:
+		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(dsn, "pool_max_conns"):
+		cfg.MaxConns = int32(max(8, 2*runtime.GOMAXPROCS(0)))
+	}
+	// Statements are prepared and cached per connection (pgx's default);
+	// health checks drop connections the server closed.
+	cfg.HealthCheckPeriod = 5 * time.Second
+	cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: %w", where, err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		if isUnreachable(err) {
+			return nil, fmt.Errorf("postgres %s: %w: %w", where, ErrUnreachable, err)
+		}
+		return nil, fmt.Errorf("postgres %s: %w", where, err)
+	}
+	if err := migrate(ctx, pool, migrations); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres %s: %w", where, err)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &DB{pool: pool, now: now, collections: make(map[string]int64)}, nil
+}
+
+// isUnreachable reports an error of connecting that may pass: the server
+// is not listening, not yet accepting connections, or not answering.
+func isUnreachable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// 57P03 cannot_connect_now: starting up or shutting down.
+		return pgErr.Code == "57P03" || strings.HasPrefix(pgErr.Code, "08")
+	}
+	var netErr net.Error
+	var dnsErr *net.DNSError
+	return errors.As(err, &netErr) || errors.As(err, &dnsErr) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// Close closes the pool: it waits for connections in use to be returned.
+// It is safe to call more than once.
+func (db *DB) Close() error {
+	db.closeOnce.Do(db.pool.Close)
+	return nil
+}
+
+// maxAttempts bounds how often one transaction is tried.
+const maxAttempts = 8
+
+// commitError marks the failure of a COMMIT, after which the outcome is
+// unknown: it is never retried.
+type commitError struct{ err error }
+
+func (e *commitError) Error() string { return "postgres: commit: " + e.err.Error() }
+func (e *commitError) Unwrap() error { return e.err }
+
+// tx runs fn in a transaction and commits it, running it again when the
+// transaction failed, before its commit, for a reason that may pass (see
+// transient). fn must be repeatable: it must reset whatever results it
+// records.
+func (db *DB) tx(ctx context.Context, fn func(ctx context.Context, t *wtx) error) error {
+	var err error
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			// 10 ms, 20 ms, … up to about 1.3 s, with jitter, so that the
+			// attempts span a server restart of a few seconds.
+			d := (10 * time.Millisecond) << (attempt - 1)
+			d += rand.N(d)
+			select {
+			case <-ctx.Done():
+				return errors.Join(err, ctx.Err())
+			case <-time.After(d):
+			}
+		}
+		err = db.tryTx(ctx, fn)
+		var ce *commitError
+		if err == nil || errors.As(err, &ce) || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func (db *DB) tryTx(ctx context.Context, fn func(ctx context.Context, t *wtx) error) (err error) {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer func() {
+		// After a commit, Rollback is a no-op (pgx.ErrTxClosed).
+		if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) && err == nil {
+			err = fmt.Errorf("postgres: rollback: %w", rbErr)
+		}
+	}()
+	t := &wtx{tx: tx, db: db}
+	if err := fn(ctx, t); err != nil {
+		return err
+	}
+	if err := t.flushLedger(ctx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return &commitError{err}
+	}
+	return nil
+}
+
+// transient reports an error after which the same transaction, run again,
+// may succeed: a deadlock or serialization failure, or a connection lost
+// or refused (the server restarted or terminated the backend). The
+// transaction was rolled back in every case.
+func transient(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "40001", "40P01", // serialization_failure, deadlock_detected
+			"57P01", "57P02", "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection exceptions
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var netErr net.Error
+	var connErr *pgconn.ConnectError
+	return pgconn.SafeToRetry(err) || errors.As(err, &netErr) || errors.As(err, &connErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "conn closed")
+}
+
+// wtx is the transaction a write runs in.
+type wtx struct {
+	tx pgx.Tx
+	db *DB
+	// Ledger appends, written at commit (flushLedger).
+	logs    map[string]*pendingLog
+	records []pendingRecord
+}
+
+// collectionPK returns the internal key of the collection with that id, or
+// store.ErrNotFound.
+func (db *DB) collectionPK(ctx context.Context, id string) (int64, error) {
+	db.mu.RLock()
+	pk, ok := db.collections[id]
+	db.mu.RUnlock()
+	if ok {
+		return pk, nil
+	}
+	err := db.pool.QueryRow(ctx, "SELECT pk FROM collections WHERE id = $1", id).Scan(&pk)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("collection %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: look up collection: %w", err)
+	}
+	db.mu.Lock()
+	db.collections[id] = pk
+	db.mu.Unlock()
+	return pk, nil
+}
+
+// micros and fromMicros convert times to and from the stored form:
+// microseconds since the Unix epoch, UTC.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// nonNil maps a nil slice to an empty one: NOT NULL bytea columns take no
+// nil.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// mustAffect returns store.ErrNotFound, naming what, when a command
+// changed no row.
+func mustAffect(tag pgconn.CommandTag, what string) error {
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return nil
+}
+
+// mustInsert turns an INSERT … ON CONFLICT DO NOTHING that inserted
+// nothing into store.ErrExists.
+func mustInsert(tag pgconn.CommandTag, what string) error {
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%s: %w", what, store.ErrExists)
+	}
+	return nil
+}
+
+// args collects the arguments of a statement being built and names them
+// $1, $2, …
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return fmt.Sprintf("$%d", len(*a))
+}
