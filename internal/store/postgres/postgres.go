@@ -37,6 +37,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,7 +74,12 @@ type DB struct {
 	collections map[string]int64 // guarded by mu: collection id -> pk; collections are never deleted
 
 	closeOnce sync.Once
+	retries   atomic.Int64 // transactions run again after a transient failure
 }
+
+// Retries returns how many times a transaction was run again after a
+// transient failure (a lost connection, a deadlock), since Open.
+func (db *DB) Retries() int64 { return db.retries.Load() }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
 // key=value string, as libpq takes) and brings its schema up to date. It
@@ -159,6 +165,7 @@ func (db *DB) tx(ctx context.Context, fn func(ctx context.Context, t *wtx) error
 	var err error
 	for attempt := range maxAttempts {
 		if attempt > 0 {
+			db.retries.Add(1)
 			// 10 ms, 20 ms, … up to about 1.3 s, with jitter, so that the
 			// attempts span a server restart of a few seconds.
 			d := (10 * time.Millisecond) << (attempt - 1)
@@ -173,6 +180,12 @@ func (db *DB) tx(ctx context.Context, fn func(ctx context.Context, t *wtx) error
 		var ce *commitError
 		if err == nil || errors.As(err, &ce) || !transient(err) || ctx.Err() != nil {
 			return err
+		}
+		if connectionLost(err) {
+			// The server restarted or ended our sessions: the idle
+			// connections are most likely dead too. Drop them all rather
+			// than find out one attempt at a time.
+			db.pool.Reset()
 		}
 	}
 	return err
@@ -223,6 +236,15 @@ func transient(err error) bool {
 	var connErr *pgconn.ConnectError
 	return pgconn.SafeToRetry(err) || errors.As(err, &netErr) || errors.As(err, &connErr) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "conn closed")
+}
+
+// connectionLost reports an error that ended the session.
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || strings.HasPrefix(pgErr.Code, "08")
+	}
+	return transient(err)
 }
 
 // wtx is the transaction a write runs in.

@@ -13,9 +13,9 @@ import (
 	"github.com/puente-project/puente/internal/store"
 )
 
-// verifyLog checks log of s in full with the ledger's own verifier, as an
+// VerifyLog checks log of s in full with the ledger's own verifier, as an
 // auditor would, and returns its entries.
-func verifyLog(t *testing.T, s store.Store, log string) []ledger.Entry {
+func VerifyLog(t testing.TB, s store.Store, log string) []ledger.Entry {
 	t.Helper()
 	ctx := t.Context()
 	size, err := s.LogSize(ctx, log)
@@ -78,7 +78,7 @@ func testLedger(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("Logs = %v, want the logs %v", logs, slices.Sorted(mapKeys(want)))
 	}
 	for log, ids := range want {
-		entries := verifyLog(t, s, log)
+		entries := VerifyLog(t, s, log)
 		var got []string
 		for _, e := range entries {
 			got = append(got, e.ObjectID)
@@ -91,7 +91,7 @@ func testLedger(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	}
 	// The entry binds the version's hash, group and date_added.
-	e := verifyLog(t, s, "CAN")[0]
+	e := VerifyLog(t, s, "CAN")[0]
 	if e.SHA256 != a.Hash || e.Group != coll || e.Version != a.Version || !e.Time.Equal(res[0].DateAdded) {
 		t.Errorf("entry %+v does not match the object added (hash %x, group %s, version %s, date_added %v)", e, a.Hash, coll, a.Version, res[0].DateAdded)
 	}
@@ -109,7 +109,7 @@ func testLedger(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Fatal(err)
 	}
 	for log, n := range map[string]int{store.InternalLog: 5, "USA": 4, "CAN": 2} {
-		entries := verifyLog(t, s, log)
+		entries := VerifyLog(t, s, log)
 		if len(entries) != n {
 			t.Fatalf("log %s has %d entries after the withdrawal, want %d", log, len(entries), n)
 		}
@@ -163,7 +163,7 @@ func testLedgerConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Fatal(err)
 	}
 	for log, n := range map[string]int{store.InternalLog: writers * batches * per, "USA": (writers*batches*per + 2) / 3} {
-		entries := verifyLog(t, s, log)
+		entries := VerifyLog(t, s, log)
 		seen := make(map[string]bool)
 		for _, e := range entries {
 			if seen[e.ObjectID] {
@@ -283,14 +283,14 @@ func testLedgerNewMember(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, e := range verifyLog(t, s, "CAN") {
+	for _, e := range VerifyLog(t, s, "CAN") {
 		got = append(got, e.ObjectID+" "+e.Version)
 	}
 	want := []string{all.ID + " " + all.Version, can.ID + " " + can.Version, all2.ID + " " + all2.Version}
 	if !slices.Equal(got, want) {
 		t.Errorf("CAN's channel after joining: %v, want %v", got, want)
 	}
-	if n := len(verifyLog(t, s, "USA")); n != 3 {
+	if n := len(VerifyLog(t, s, "USA")); n != 3 {
 		t.Errorf("USA's channel has %d entries after CAN joined, want the 3 it had", n)
 	}
 	// Leaving and joining again records the release again.
@@ -300,7 +300,7 @@ func testLedgerNewMember(t *testing.T, open func(t *testing.T) store.Store) {
 	if err := s.SetMembers(ctx, c.ID, []string{"MEX", "USA", "CAN"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(verifyLog(t, s, "CAN")); n != 6 {
+	if n := len(VerifyLog(t, s, "CAN")); n != 6 {
 		t.Errorf("CAN's channel after leaving and joining again: %d entries, want 6", n)
 	}
 }
