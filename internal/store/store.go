@@ -166,6 +166,14 @@ type Store interface {
 	PutAlert(ctx context.Context, a Alert) error
 	Alerts(ctx context.Context, limit int) ([]Alert, error)
 
+	// Lease takes, renews or refuses the lease name for holder: it
+	// reports whether holder holds it for ttl from now. A lease held by
+	// another holder is refused until it expires. Processes sharing one
+	// database use it so that a node-wide periodic job, signing
+	// checkpoints, runs in one of them at a time. The store's clock
+	// decides (the database server's, when there is one).
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+
 	// Close releases the database. In-flight calls may fail afterwards.
 	Close() error
 }

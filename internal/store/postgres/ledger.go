@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -546,4 +547,28 @@ func (db *DB) Alerts(ctx context.Context, limit int) ([]store.Alert, error) {
 		return nil, fmt.Errorf("postgres: read alerts: %w", err)
 	}
 	return out, nil
+}
+
+// Lease implements store.Store, on the database server's clock, which
+// every process sharing the database reads alike.
+func (db *DB) Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	var held bool
+	err := db.tx(ctx, func(ctx context.Context, t *wtx) error {
+		rows, err := t.tx.Query(ctx, `
+WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS us)
+INSERT INTO leases (name, holder, until_us) SELECT $1, $2, now.us + $3 FROM now
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_us = excluded.until_us
+WHERE leases.holder = excluded.holder OR leases.until_us <= (SELECT us FROM now)
+RETURNING holder`, name, holder, ttl.Microseconds())
+		if err != nil {
+			return fmt.Errorf("postgres: lease %s: %w", name, err)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("postgres: lease %s: %w", name, err)
+		}
+		held = len(got) == 1
+		return nil
+	})
+	return held, err
 }

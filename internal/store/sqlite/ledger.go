@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/puente-project/puente/internal/ledger"
 	"github.com/puente-project/puente/internal/store"
@@ -570,4 +571,23 @@ func nonNil(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// Lease implements store.Store, on this process's clock.
+func (db *DB) Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	var held bool
+	err := db.w.do(ctx, func(ctx context.Context, t *wtx) error {
+		nowUS := micros(now())
+		res, err := t.tx.ExecContext(ctx, `
+INSERT INTO leases (name, holder, until_us) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_us = excluded.until_us
+WHERE leases.holder = excluded.holder OR leases.until_us <= ?`, name, holder, nowUS+ttl.Microseconds(), nowUS)
+		if err != nil {
+			return fmt.Errorf("sqlite: lease %s: %w", name, err)
+		}
+		n, err := res.RowsAffected()
+		held = n == 1
+		return err
+	})
+	return held, err
 }

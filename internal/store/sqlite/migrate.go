@@ -205,6 +205,14 @@ CREATE TABLE ledger_receipts (
 	PRIMARY KEY (log, size)
 ) WITHOUT ROWID;
 `,
+	// Leases: which process does a node-wide periodic job (store.Store.Lease).
+	`
+CREATE TABLE leases (
+	name     TEXT    PRIMARY KEY,
+	holder   TEXT    NOT NULL,
+	until_us INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema of db up to len(steps), one transaction per

@@ -405,3 +405,52 @@ func testApplyPull(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("Alerts = %+v, %v", as, err)
 	}
 }
+
+// testLease checks that a lease is held by one holder at a time, renewed
+// by its holder, and taken over once it expires.
+func testLease(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	lease := func(name, holder string, ttl time.Duration, want bool) {
+		t.Helper()
+		got, err := s.Lease(ctx, name, holder, ttl)
+		if err != nil {
+			t.Fatalf("Lease(%s, %s) = %v", name, holder, err)
+		}
+		if got != want {
+			t.Fatalf("Lease(%s, %s) = %v, want %v", name, holder, got, want)
+		}
+	}
+	lease("sign", "a", time.Hour, true)
+	lease("sign", "b", time.Hour, false)
+	lease("sign", "a", time.Hour, true) // renewed
+	lease("other", "b", time.Hour, true)
+	lease("short", "a", 50*time.Millisecond, true)
+	lease("short", "b", time.Hour, false)
+	time.Sleep(100 * time.Millisecond) // past the expiry: no timing is asserted
+	lease("short", "b", time.Hour, true)
+	lease("short", "a", time.Hour, false)
+	lease("sign", "b", time.Hour, false)
+
+	// Many contenders at once: exactly one wins.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	winners := 0
+	for i := range 8 {
+		wg.Go(func() {
+			ok, err := s.Lease(context.Background(), "race", fmt.Sprint("holder", i), time.Hour)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				winners++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if winners != 1 {
+		t.Fatalf("%d holders got one lease", winners)
+	}
+}

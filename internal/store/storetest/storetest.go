@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LedgerNewMember", testLedgerNewMember},
 		{"Peers", testPeers},
 		{"ApplyPull", testApplyPull},
+		{"Lease", testLease},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
