@@ -22,71 +22,15 @@ import (
 // TestServeProcess builds the puente binary, creates a node with it, serves
 // the node as a child process, and checks that SIGTERM stops it cleanly.
 func TestServeProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the puente binary; skipped with -short")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("sends SIGTERM")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command in PATH")
-	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "puente")
-	build := exec.Command(gobin, "build", "-o", bin, "github.com/puente-project/puente/cmd/puente")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
-	dir := filepath.Join(tmp, "mex")
+	bin := buildPuente(t)
+	dir := filepath.Join(t.TempDir(), "mex")
 	out, err := exec.Command(bin, "init", "--dir", dir, "--party", "MEX", "--listen", "127.0.0.1:0").CombinedOutput()
 	if err != nil {
 		t.Fatalf("puente init: %v\n%s", err, out)
 	}
-	m := regexp.MustCompile(`(?m)^Password: (\S+)$`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("no password in the output of puente init:\n%s", out)
-	}
-	password := string(m[1])
-
-	var stderr lockedBuffer
-	serve := exec.Command(bin, "serve", "--dir", dir)
-	serve.Stderr = &stderr
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := serve.Start(); err != nil {
-		t.Fatalf("start puente serve: %v", err)
-	}
-	exited := make(chan error, 1)
-	t.Cleanup(func() {
-		serve.Process.Kill()
-		<-exited
-	})
-
-	// The URL of TAXII discovery tells the port.
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "TAXII discovery: "); ok {
-				urlc <- u
-			}
-		}
-		io.Copy(io.Discard, stdout)
-		exited <- serve.Wait()
-	}()
-	var discovery string
-	select {
-	case discovery = <-urlc:
-	case err := <-exited:
-		exited <- err
-		t.Fatalf("puente serve exited early: %v\n%s", err, &stderr)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("puente serve printed no URL in time\n%s", &stderr)
-	}
+	password := initPassword(t, out)
+	p := startServe(t, bin, dir)
+	serve, stderr, exited, discovery := p.cmd, &p.stderr, p.exited, p.discovery
 
 	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
 	if err != nil {
@@ -118,17 +62,96 @@ func TestServeProcess(t *testing.T) {
 	case err := <-exited:
 		exited <- err // for the cleanup
 		if err != nil {
-			t.Errorf("puente serve after SIGTERM: %v, want exit code 0\n%s", err, &stderr)
+			t.Errorf("puente serve after SIGTERM: %v, want exit code 0\n%s", err, stderr)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatalf("puente serve did not exit within 10s of SIGTERM\n%s", &stderr)
+		t.Fatalf("puente serve did not exit within 10s of SIGTERM\n%s", stderr)
 	}
 	if !strings.Contains(stderr.String(), "shutdown complete") {
-		t.Errorf("puente serve did not log a clean shutdown:\n%s", &stderr)
+		t.Errorf("puente serve did not log a clean shutdown:\n%s", stderr)
 	}
 	if strings.Contains(stderr.String(), password) {
 		t.Errorf("the admin password appears in the log")
 	}
+}
+
+// buildPuente builds the puente binary into a temporary directory.
+func buildPuente(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the puente binary; skipped with -short")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("sends signals")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command in PATH")
+	}
+	bin := filepath.Join(t.TempDir(), "puente")
+	build := exec.Command(gobin, "build", "-o", bin, "github.com/puente-project/puente/cmd/puente")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// initPassword returns the admin password from the output of puente init.
+func initPassword(t *testing.T, out []byte) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^Password: (\S+)$`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no password in the output of puente init:\n%s", out)
+	}
+	return string(m[1])
+}
+
+// serveProcess is a running 'puente serve'.
+type serveProcess struct {
+	cmd       *exec.Cmd
+	stderr    lockedBuffer
+	exited    chan error // receives the exit once; send it back to leave it for the cleanup
+	discovery string     // the TAXII discovery URL it printed
+}
+
+// startServe starts 'puente serve --dir dir' and waits until it prints its
+// URL. The process is killed when t ends, if still running.
+func startServe(t *testing.T, bin, dir string) *serveProcess {
+	t.Helper()
+	p := &serveProcess{cmd: exec.Command(bin, "serve", "--dir", dir), exited: make(chan error, 1)}
+	p.cmd.Stderr = &p.stderr
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start puente serve: %v", err)
+	}
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		err := <-p.exited
+		p.exited <- err
+	})
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "TAXII discovery: "); ok {
+				urlc <- u
+			}
+		}
+		io.Copy(io.Discard, stdout)
+		p.exited <- p.cmd.Wait()
+	}()
+	select {
+	case p.discovery = <-urlc:
+	case err := <-p.exited:
+		p.exited <- err
+		t.Fatalf("puente serve exited early: %v\n%s", err, &p.stderr)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("puente serve printed no URL in time\n%s", &p.stderr)
+	}
+	return p
 }
 
 // lockedBuffer is a bytes.Buffer that a child process may write while the

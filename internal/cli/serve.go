@@ -52,7 +52,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer stop()
 
 	logger := e.log()
-	n, err := node.Open(ctx, dir, node.Options{Logger: logger, Getenv: e.getenv})
+	n, err := node.Open(ctx, dir, node.Options{Logger: logger, Getenv: e.getenv, WaitForDatabase: true})
 	if errors.Is(err, node.ErrNoNode) {
 		return withHint(err, fmt.Sprintf("create a node with 'puente init --dir %s --party CODE', or check --dir", quote(dir)))
 	}

@@ -181,6 +181,11 @@ func (f *Federation) loop(ctx context.Context, party string, wake chan struct{})
 		switch {
 		case ctx.Err() != nil:
 			return
+		case errors.Is(err, store.ErrConflict):
+			// Another process serving this node from the same database
+			// stored a pull first: pull again from the state it left.
+			log.DebugContext(ctx, "another process stored this pull first", slog.Any("error", err))
+			wait = 0
 		case err != nil:
 			backoff = min(2*backoff, f.o.MaxBackoff)
 			wait = backoff/2 + rand.N(backoff/2+1) // jitter: partners retried apart

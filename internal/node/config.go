@@ -44,8 +44,14 @@ type Config struct {
 	Title string `json:"title,omitempty"`
 	// Listen is the host:port to serve HTTPS on; default DefaultListen.
 	Listen string `json:"listen,omitempty"`
-	// Database is the SQLite database file; default "puente.db".
+	// Database is the SQLite database file (default "puente.db"), or a
+	// PostgreSQL URL, postgres://user@host:port/dbname, best without its
+	// password (see DatabaseFile).
 	Database string `json:"database,omitempty"`
+	// DatabaseFile, when set, names a file that holds the PostgreSQL URL,
+	// password included, so that the password is in no configuration file
+	// or command line; it takes the place of Database.
+	DatabaseFile string `json:"database_file,omitempty"`
 	// TLSCert and TLSKey are the server's certificate chain and private key
 	// (PEM); default "server.pem" and "server-key.pem".
 	TLSCert string `json:"tls_cert,omitempty"`
@@ -165,7 +171,7 @@ func LoadConfig(dir string, getenv func(string) string) (Config, error) {
 			c.Listen = v
 		}
 		if v := getenv(EnvDatabase); v != "" {
-			c.Database = v
+			c.Database, c.DatabaseFile = v, ""
 		}
 	}
 	c = c.withDefaults()

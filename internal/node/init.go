@@ -17,6 +17,8 @@ import (
 	"github.com/puente-project/puente/internal/auth"
 	"github.com/puente-project/puente/internal/ledger"
 	"github.com/puente-project/puente/internal/store"
+	"github.com/puente-project/puente/internal/store/postgres"
+	"github.com/puente-project/puente/internal/store/sqlite"
 )
 
 // ErrNodeExists means Init was asked to create a node in a directory that
@@ -50,6 +52,10 @@ type InitOptions struct {
 	// Hostnames are extra DNS names or IP addresses the server certificate
 	// is valid for, besides localhost, 127.0.0.1, ::1 and the listen host.
 	Hostnames []string
+	// Database is a PostgreSQL URL (without password), and DatabaseFile
+	// a file holding one; both empty means an SQLite file in Dir. The
+	// PostgreSQL database must be empty: Init creates its schema.
+	Database, DatabaseFile string
 }
 
 // InitResult describes a node that Init created.
@@ -77,7 +83,22 @@ func Init(ctx context.Context, opts InitOptions) (InitResult, error) {
 	if opts.Listen == "" {
 		opts.Listen = DefaultListen
 	}
-	cfg := Config{Party: opts.Party, Listen: opts.Listen}.withDefaults()
+	cfg := Config{Party: opts.Party, Listen: opts.Listen, Database: opts.Database, DatabaseFile: opts.DatabaseFile}.withDefaults()
+	if opts.Database != "" {
+		if err := CheckDatabaseURL(opts.Database); err != nil {
+			return InitResult{}, fmt.Errorf("init: %w", err)
+		}
+	}
+	if opts.DatabaseFile != "" {
+		abs, err := filepath.Abs(opts.DatabaseFile)
+		if err != nil {
+			return InitResult{}, fmt.Errorf("init: %w", err)
+		}
+		cfg.DatabaseFile = abs
+		if _, err := cfg.databaseURL(); err != nil {
+			return InitResult{}, fmt.Errorf("init: %w", err)
+		}
+	}
 	if opts.Dir == "" {
 		return InitResult{}, errors.New("init: no directory given")
 	}
@@ -200,7 +221,7 @@ func initFiles(ctx context.Context, cfg Config, staging string, dnsNames []strin
 	}
 
 	password := auth.NewPassword()
-	internal, err := initDatabase(ctx, in(cfg.Database), cfg.Party, password, now)
+	internal, err := initDatabase(ctx, cfg, in(cfg.Database), password, now)
 	if err != nil {
 		return InitResult{}, nil, err
 	}
@@ -242,21 +263,37 @@ func initFiles(ctx context.Context, cfg Config, staging string, dnsNames []strin
 
 // initDatabase creates the database of a new node with its internal
 // collection and its admin user.
-func initDatabase(ctx context.Context, path, party, password string, now time.Time) (_ store.Collection, err error) {
-	// The database holds password and token hashes: create it 0600.
-	// SQLite gives its -wal and -shm files the same mode.
-	if err := writeFile(path, nil, 0o600); err != nil {
-		return store.Collection{}, err
-	}
-	st, err := openStore(ctx, path)
+func initDatabase(ctx context.Context, cfg Config, path, password string, now time.Time) (_ store.Collection, err error) {
+	party := cfg.Party
+	dsn, err := cfg.databaseURL()
 	if err != nil {
 		return store.Collection{}, err
+	}
+	var st store.Store
+	if dsn != "" {
+		if st, err = postgres.Open(ctx, dsn, postgres.Options{}); err != nil {
+			return store.Collection{}, fmt.Errorf("open database: %w", err)
+		}
+	} else {
+		// The database holds password and token hashes: create it 0600.
+		// SQLite gives its -wal and -shm files the same mode.
+		if err := writeFile(path, nil, 0o600); err != nil {
+			return store.Collection{}, err
+		}
+		if st, err = sqlite.Open(ctx, path); err != nil {
+			return store.Collection{}, fmt.Errorf("open database: %w", err)
+		}
 	}
 	defer func() {
 		if cerr := st.Close(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
 		}
 	}()
+	if cs, err := st.Collections(ctx); err != nil {
+		return store.Collection{}, fmt.Errorf("list collections: %w", err)
+	} else if len(cs) > 0 {
+		return store.Collection{}, fmt.Errorf("the database %s already holds a node's data; give an empty database", cfg.DatabaseName())
+	}
 	internal, err := ensureInternal(ctx, st, party, now)
 	if err != nil {
 		return store.Collection{}, err

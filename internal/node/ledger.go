@@ -71,7 +71,7 @@ func (n *Node) publishLoop(ctx context.Context) {
 	defer wg.Wait()
 	notifiers := map[string]chan struct{}{}
 	for {
-		made, err := PublishCheckpoints(ctx, n.st, n.cfg.Party, n.signer, n.now())
+		made, err := n.publishRound(ctx)
 		if err != nil && ctx.Err() == nil {
 			n.logger.ErrorContext(ctx, "sign checkpoints", slog.Any("error", err))
 		}
@@ -96,6 +96,22 @@ func (n *Node) publishLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// signerLease is the lease (store.Store.Lease) that the processes
+// serving one node from a shared database take to sign checkpoints, so
+// that one of them signs each interval and notifies partners.
+const signerLease = "checkpoint-signer"
+
+// publishRound signs the checkpoints of the logs that grew, when this
+// process holds the signer lease; it returns none otherwise. The lease
+// lasts a few intervals: another process takes over when this one stops.
+func (n *Node) publishRound(ctx context.Context) ([]store.StoredCheckpoint, error) {
+	held, err := n.st.Lease(ctx, signerLease, n.instance, 4*n.checkpointEvery)
+	if err != nil || !held {
+		return nil, err
+	}
+	return PublishCheckpoints(ctx, n.st, n.cfg.Party, n.signer, n.now())
 }
 
 // notifier tells partner of new checkpoints, one call at a time, until

@@ -6,7 +6,7 @@
 // A node directory holds:
 //
 //	puente.json      configuration (see Config)
-//	puente.db        SQLite database
+//	puente.db        SQLite database (unless the node uses PostgreSQL)
 //	ca.pem           certificate authority, public: clients and partners trust it
 //	ca-key.pem       its private key (0600)
 //	server.pem       server certificate, signed by the CA
@@ -24,6 +24,7 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -43,7 +44,6 @@ import (
 	"github.com/puente-project/puente/internal/federation"
 	"github.com/puente-project/puente/internal/ledger"
 	"github.com/puente-project/puente/internal/store"
-	"github.com/puente-project/puente/internal/store/sqlite"
 )
 
 // logKeySubsystem names the part of the program a log record comes from.
@@ -80,6 +80,9 @@ type Options struct {
 	// PullEvery is how often federation pulls from each partner (default
 	// 2s); a partner's notification starts a pull at once.
 	PullEvery time.Duration
+	// WaitForDatabase makes Open wait, logging why, while a PostgreSQL
+	// server cannot be reached, until ctx ends (puente serve).
+	WaitForDatabase bool
 }
 
 // Node is an open node: its configuration, keys and database. Call Serve
@@ -107,6 +110,10 @@ type Node struct {
 	pullEvery       time.Duration
 	now             func() time.Time
 
+	// instance names this process among those serving the node from one
+	// database (leases).
+	instance string
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -130,11 +137,17 @@ func Open(ctx context.Context, dir string, opts Options) (*Node, error) {
 		checkpointEvery: defaultCheckpointEvery,
 		pullEvery:       opts.PullEvery,
 		now:             time.Now,
+		instance:        newInstanceID(),
 	}
 	if err := n.loadKeys(ctx); err != nil {
 		return nil, fmt.Errorf("open node %s: %w", cfg.Dir, err)
 	}
-	st, err := openStore(ctx, cfg.Path(cfg.Database))
+	var st store.Store
+	if opts.WaitForDatabase {
+		st, err = openStoreWaiting(ctx, cfg, n.logger)
+	} else {
+		st, err = openStore(ctx, cfg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open node %s: %w", cfg.Dir, err)
 	}
@@ -250,20 +263,11 @@ func readKeyFile(path string) (string, error) {
 	return s, nil
 }
 
-// openStore opens the node's database.
-func openStore(ctx context.Context, path string) (store.Store, error) {
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	return db, nil
-}
-
 // OpenStore opens the database of the node whose configuration is cfg, for
 // commands that work on it directly; the node may be running at the same
 // time. The caller closes the store.
 func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
-	return openStore(ctx, cfg.Path(cfg.Database))
+	return openStore(ctx, cfg)
 }
 
 // Config returns the node's configuration.
@@ -381,4 +385,13 @@ func (n *Node) Close() error {
 		}
 	})
 	return n.closeErr
+}
+
+// newInstanceID returns a name for this process that no other process
+// serving the node shares: host name, process id and random bits.
+func newInstanceID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 6)
+	rand.Read(b)
+	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), b)
 }

@@ -2,6 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/puente-project/puente/internal/store"
@@ -28,4 +32,90 @@ func openDSN(t testing.TB, dsn string, opts Options) *DB {
 func TestConformance(t *testing.T) {
 	pgtest.ServerURL(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}
+
+func TestSchemaTooNew(t *testing.T) {
+	dsn := pgtest.Database(t)
+	db := openDSN(t, dsn, Options{})
+	if _, err := db.pool.Exec(t.Context(), "UPDATE schema_version SET version = $1", len(migrations)+1); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := Open(t.Context(), dsn, Options{})
+	if !errors.Is(err, store.ErrSchemaTooNew) {
+		if db2 != nil {
+			db2.Close()
+		}
+		t.Fatalf("Open on a newer schema = %v, want ErrSchemaTooNew", err)
+	}
+}
+
+// TestMigrateTogether opens four stores on one new database at once, as
+// processes started together do: the schema is made once.
+func TestMigrateTogether(t *testing.T) {
+	dsn := pgtest.Database(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			db, err := Open(context.Background(), dsn, Options{MaxConns: 1})
+			if err != nil {
+				errs <- err
+				return
+			}
+			db.Close()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	db := openDSN(t, dsn, Options{})
+	var v int
+	if err := db.pool.QueryRow(t.Context(), "SELECT version FROM schema_version").Scan(&v); err != nil || v != len(migrations) {
+		t.Fatalf("schema version %d (%v), want %d", v, err, len(migrations))
+	}
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	tests := []struct {
+		dsn         string
+		unreachable bool
+	}{
+		// Nothing listens on port 1 of loopback.
+		{"postgres://puente@127.0.0.1:1/puente?connect_timeout=2", true},
+		{"postgres://puente@127.0.0.1:notaport/puente", false},
+		{"mysql://x", false},
+	}
+	for _, tc := range tests {
+		db, err := Open(t.Context(), tc.dsn, Options{})
+		if err == nil {
+			db.Close()
+			t.Errorf("Open(%s) succeeded", tc.dsn)
+			continue
+		}
+		if got := errors.Is(err, ErrUnreachable); got != tc.unreachable {
+			t.Errorf("Open(%s) = %v; unreachable %v, want %v", tc.dsn, err, got, tc.unreachable)
+		}
+	}
+}
+
+// TestPasswordNotInErrors checks that a refused connection's error does
+// not repeat the password of the URL.
+func TestPasswordNotInErrors(t *testing.T) {
+	server := pgtest.ServerURL(t)
+	u, err := url.Parse(pgtest.WithDatabase(t, server, "no_such_database_puente"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
+	for _, dsn := range []string{u.String(), "postgres://puente:s3cret-pw@127.0.0.1:1/x?connect_timeout=2"} {
+		_, err := Open(t.Context(), dsn, Options{})
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", dsn)
+		}
+		if strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
 }
