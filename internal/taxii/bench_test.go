@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
@@ -14,14 +15,35 @@ import (
 	"testing"
 	"time"
 
+	"github.com/puente-project/puente/internal/store"
+	"github.com/puente-project/puente/internal/store/postgres"
+	"github.com/puente-project/puente/internal/store/postgres/pgtest"
 	"github.com/puente-project/puente/internal/taxii"
 )
 
-// benchEnv builds the test server for a benchmark.
-func benchEnv(b *testing.B, cfg taxii.Config) *env {
+// benchEnv builds the test server for a benchmark, on the store driver
+// named: "sqlite" (a file in a temporary directory) or "postgres" (a new
+// database on the server of PUENTE_TEST_POSTGRES_URL; skipped without).
+func benchEnv(b *testing.B, cfg taxii.Config, driver string) *env {
 	b.Helper()
-	return newEnvTB(b, cfg, true)
+	if driver == "sqlite" {
+		return newEnvTB(b, cfg, true)
+	}
+	return newEnvStore(b, openPostgres(b, pgtest.Database(b)), cfg, true)
 }
+
+func openPostgres(b *testing.B, dsn string) store.Store {
+	b.Helper()
+	st, err := postgres.Open(b.Context(), dsn, postgres.Options{})
+	if err != nil {
+		b.Fatalf("open store: %v", err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return st
+}
+
+// drivers are the store drivers the benchmarks compare, side by side.
+var drivers = []string{"sqlite", "postgres"}
 
 func envelopeOf(start, n, size int) []byte {
 	objs := make([][]byte, n)
@@ -48,32 +70,51 @@ func (e *env) rawPost(tb testing.TB, path string, body []byte) {
 }
 
 func BenchmarkTAXIIIngest(b *testing.B) {
-	for _, clients := range []int{1, 4} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			const perEnvelope, size = 1000, 1024
-			e := benchEnv(b, taxii.Config{})
-			// Prepare distinct envelopes up front; the loop only posts.
-			const pool = 64
-			bodies := make([][]byte, pool)
-			for i := range bodies {
-				bodies[i] = envelopeOf(i*perEnvelope, perEnvelope, size)
-			}
-			path := objectsPath(e.coll, "")
-			b.SetBytes(int64(len(bodies[0])))
-			b.ResetTimer()
-			var n int64
-			concurrently(b, clients, func(i int) {
-				body := bodies[i%pool]
-				if i >= pool {
-					// Later rounds re-post: make them new versions.
-					body = bytes.ReplaceAll(body, []byte(v1), []byte(fmt.Sprintf("2026-02-01T00:00:00.%06dZ", i)))
-				}
-				e.rawPost(b, path, body)
+	for _, driver := range drivers {
+		for _, clients := range []int{1, 4} {
+			b.Run(fmt.Sprintf("store=%s/clients=%d", driver, clients), func(b *testing.B) {
+				benchIngest(b, []*env{benchEnv(b, taxii.Config{}, driver)}, clients)
 			})
-			n = int64(b.N) * perEnvelope
-			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "objects/s")
+		}
+	}
+	// Two stores, each with its own pool and TAXII server, on one
+	// PostgreSQL database, as two processes serving one node would be;
+	// clients alternate between them.
+	for _, clients := range []int{2, 4} {
+		b.Run(fmt.Sprintf("store=postgres-2-servers/clients=%d", clients), func(b *testing.B) {
+			dsn := pgtest.Database(b)
+			first := newEnvStore(b, openPostgres(b, dsn), taxii.Config{}, true)
+			second := &env{st: openPostgres(b, dsn), coll: first.coll, internal: first.internal}
+			second.srv = httptest.NewTLSServer(taxii.New(second.st, authenticate, taxii.Config{Party: "MEX"}))
+			b.Cleanup(second.srv.Close)
+			benchIngest(b, []*env{first, second}, clients)
 		})
 	}
+}
+
+// benchIngest posts envelopes of 1,000 objects of 1 KiB to the servers of
+// envs, from exactly clients goroutines, post i going to server i mod
+// len(envs).
+func benchIngest(b *testing.B, envs []*env, clients int) {
+	const perEnvelope, size = 1000, 1024
+	// Prepare distinct envelopes up front; the loop only posts.
+	const pool = 64
+	bodies := make([][]byte, pool)
+	for i := range bodies {
+		bodies[i] = envelopeOf(i*perEnvelope, perEnvelope, size)
+	}
+	path := objectsPath(envs[0].coll, "")
+	b.SetBytes(int64(len(bodies[0])))
+	b.ResetTimer()
+	concurrently(b, clients, func(i int) {
+		body := bodies[i%pool]
+		if i >= pool {
+			// Later rounds re-post: make them new versions.
+			body = bytes.ReplaceAll(body, []byte(v1), []byte(fmt.Sprintf("2026-02-01T00:00:00.%06dZ", i)))
+		}
+		envs[i%len(envs)].rawPost(b, path, body)
+	})
+	b.ReportMetric(float64(b.N)*perEnvelope/b.Elapsed().Seconds(), "objects/s")
 }
 
 // concurrently runs fn(0), …, fn(b.N-1) on exactly n goroutines.
@@ -108,6 +149,12 @@ func (e *env) getRaw(tb testing.TB, path string) *http.Response {
 // added_after, with exactly 1, 4 and 16 concurrent readers. It reports objects/s
 // and the 50th and 99th percentile time of one page.
 func BenchmarkTAXIIRead(b *testing.B) {
+	for _, driver := range drivers {
+		b.Run("store="+driver, func(b *testing.B) { benchRead(b, driver) })
+	}
+}
+
+func benchRead(b *testing.B, driver string) {
 	total := 20000
 	if v := os.Getenv("PUENTE_BENCH_OBJECTS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -117,7 +164,7 @@ func BenchmarkTAXIIRead(b *testing.B) {
 		total = n
 	}
 	const size, page = 1024, 1000
-	e := benchEnv(b, taxii.Config{})
+	e := benchEnv(b, taxii.Config{}, driver)
 	for i := 0; i < total; i += 1000 {
 		e.rawPost(b, objectsPath(e.coll, ""), envelopeOf(i, 1000, size))
 	}

@@ -80,6 +80,12 @@ func newEnvTB(t testing.TB, cfg taxii.Config, shared bool) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newEnvStore(t, st, cfg, shared)
+}
+
+// newEnvStore builds the test server on st, which must be empty.
+func newEnvStore(t testing.TB, st store.Store, cfg taxii.Config, shared bool) *env {
+	t.Helper()
 	e := &env{st: st, coll: "6f1f5a6e-3c1d-4b8e-9d2a-0c4b5e6f7a81", internal: "0b9c7d5e-1f2a-4c3b-8d4e-5f6a7b8c9d0e"}
 	colls := []store.Collection{
 		{ID: e.internal, Alias: "internal", Title: "MEX internal", Internal: true, Created: time.Now(), Members: []string{"MEX"}},

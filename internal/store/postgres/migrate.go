@@ -15,47 +15,47 @@ import (
 // schema from version i to version i+1. Never edit a step that has shipped;
 // append a new one.
 //
-// Names that are sorted when listed (users, peers, logs, version keys)
-// use the "C" collation: byte order, as in SQLite, whatever the database's
-// locale.
+// Every text column uses the "C" collation: byte order, as in SQLite,
+// whatever the database's locale (sorted lists, version keys, and index
+// comparisons that do not depend on the server's C library).
 var migrations = []string{
 	// 1: the whole schema of the SQLite driver's step 7.
 	`
 CREATE TABLE collections (
 	pk              bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	id              text    NOT NULL UNIQUE,
-	alias           text    UNIQUE,            -- NULL when the collection has none
-	title           text    NOT NULL,
-	description     text    NOT NULL,
+	id              text COLLATE "C" NOT NULL UNIQUE,
+	alias           text COLLATE "C" UNIQUE,            -- NULL when the collection has none
+	title           text COLLATE "C" NOT NULL,
+	description     text COLLATE "C" NOT NULL,
 	internal        boolean NOT NULL,
 	created_us      bigint  NOT NULL,
 	-- last date_added given in this collection, kept so that deleting the
 	-- newest object cannot make a date_added come round again. Writers
 	-- lock this row: date_added is given in order.
 	last_added_us   bigint  NOT NULL DEFAULT 0,
-	members         text    NOT NULL DEFAULT '', -- ",MEX,USA,"
-	default_marking text    NOT NULL DEFAULT '',
+	members         text COLLATE "C" NOT NULL DEFAULT '', -- ",MEX,USA,"
+	default_marking text COLLATE "C" NOT NULL DEFAULT '',
 	archived        boolean NOT NULL DEFAULT false,
-	agencies        text    NOT NULL DEFAULT '', -- ",SEMAR,GN,"
-	origin          text    NOT NULL DEFAULT ''  -- the partner of a replica collection
+	agencies        text COLLATE "C" NOT NULL DEFAULT '', -- ",SEMAR,GN,"
+	origin          text COLLATE "C" NOT NULL DEFAULT ''  -- the partner of a replica collection
 );
 
 CREATE TABLE objects (
 	seq                bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	collection         bigint  NOT NULL REFERENCES collections(pk),
 	date_added_us      bigint  NOT NULL,
-	object_id          text    NOT NULL,
-	type               text    NOT NULL,
-	spec_version       text    NOT NULL,
-	version            text    NOT NULL,             -- as written in the object
-	version_key        text    COLLATE "C" NOT NULL, -- stix.VersionKey: sorts by value
+	object_id          text COLLATE "C" NOT NULL,
+	type               text COLLATE "C" NOT NULL,
+	spec_version       text COLLATE "C" NOT NULL,
+	version            text COLLATE "C" NOT NULL,             -- as written in the object
+	version_key        text COLLATE "C" NOT NULL, -- stix.VersionKey: sorts by value
 	-- the oldest and newest version of the object (over every spec
 	-- version), so that the default match[version]=last reads an index.
 	is_first           boolean NOT NULL,
 	is_last            boolean NOT NULL,
-	originator         text    NOT NULL,
+	originator         text COLLATE "C" NOT NULL,
 	release_all        boolean NOT NULL,
-	release_parties    text    NOT NULL,             -- ",USA,CAN,"
+	release_parties    text COLLATE "C" NOT NULL,             -- ",USA,CAN,"
 	release_expires_us bigint  NOT NULL,             -- 0: never
 	hash               bytea   NOT NULL,
 	raw                bytea   NOT NULL
@@ -66,30 +66,30 @@ CREATE INDEX        objects_type    ON objects (collection, type, date_added_us)
 CREATE INDEX        objects_last    ON objects (collection, date_added_us) WHERE is_last;
 
 CREATE TABLE statuses (
-	id            text   PRIMARY KEY,
-	owner         text   NOT NULL,
-	collection_id text   NOT NULL,
-	status        text   NOT NULL,
+	id            text COLLATE "C" PRIMARY KEY,
+	owner         text COLLATE "C" NOT NULL,
+	collection_id text COLLATE "C" NOT NULL,
+	status        text COLLATE "C" NOT NULL,
 	request_us    bigint NOT NULL,
-	successes     text   NOT NULL,   -- JSON list of store.StatusDetail
-	failures      text   NOT NULL,
-	pendings      text   NOT NULL,
+	successes     text COLLATE "C" NOT NULL,   -- JSON list of store.StatusDetail
+	failures      text COLLATE "C" NOT NULL,
+	pendings      text COLLATE "C" NOT NULL,
 	created_us    bigint NOT NULL
 );
 CREATE INDEX statuses_created ON statuses (created_us);
 
 CREATE TABLE users (
-	name          text    COLLATE "C" PRIMARY KEY,
-	password_hash text    NOT NULL,
-	roles         text    NOT NULL,  -- JSON list of strings
+	name          text COLLATE "C" PRIMARY KEY,
+	password_hash text COLLATE "C" NOT NULL,
+	roles         text COLLATE "C" NOT NULL,  -- JSON list of strings
 	disabled      boolean NOT NULL,
 	created_us    bigint  NOT NULL,
-	agency        text    NOT NULL DEFAULT ''
+	agency        text COLLATE "C" NOT NULL DEFAULT ''
 );
 
 CREATE TABLE tokens (
-	id         text    COLLATE "C" PRIMARY KEY,
-	user_name  text    NOT NULL,
+	id         text COLLATE "C" PRIMARY KEY,
+	user_name  text COLLATE "C" NOT NULL,
 	hash       bytea   NOT NULL UNIQUE,
 	created_us bigint  NOT NULL,
 	revoked    boolean NOT NULL
@@ -98,16 +98,16 @@ CREATE TABLE tokens (
 CREATE TABLE denials (
 	seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	at_us     bigint NOT NULL,
-	principal text   NOT NULL,
-	action    text   NOT NULL,
-	target    text   NOT NULL,
-	reason    text   NOT NULL
+	principal text COLLATE "C" NOT NULL,
+	action    text COLLATE "C" NOT NULL,
+	target    text COLLATE "C" NOT NULL,
+	reason    text COLLATE "C" NOT NULL
 );
 
 -- The ledger. Writers hold the advisory lock ledgerLock while they read
 -- and change the sizes, entries and tiles.
 CREATE TABLE ledger_logs (
-	name text   COLLATE "C" PRIMARY KEY, -- store.InternalLog or a partner party code
+	name text COLLATE "C" PRIMARY KEY, -- store.InternalLog or a partner party code
 	size bigint NOT NULL
 );
 CREATE SEQUENCE ledger_records_id;
@@ -115,36 +115,40 @@ CREATE SEQUENCE ledger_records_id;
 -- placements lists them: ",internal:5,USA:3,".
 CREATE TABLE ledger_records (
 	id         bigint PRIMARY KEY,
-	object_id  text   NOT NULL,
-	version    text   NOT NULL,
-	placements text   NOT NULL,
+	object_id  text COLLATE "C" NOT NULL,
+	version    text COLLATE "C" NOT NULL,
+	placements text COLLATE "C" NOT NULL,
 	data       bytea  NOT NULL     -- canonical entry bytes
 );
 CREATE INDEX ledger_records_object ON ledger_records (object_id, version);
 CREATE TABLE ledger_entries (
-	log    text   NOT NULL,
+	log    text COLLATE "C" NOT NULL,
 	idx    bigint NOT NULL,
-	record bigint NOT NULL REFERENCES ledger_records(id),
+	-- No foreign key to ledger_records: a per-row check cost 60% of the
+	-- COPY of a batch's entries; entries and records are written together,
+	-- under the ledger lock, and a missing record is a missing entry to
+	-- every reader (ledger.ErrMissing).
+	record bigint NOT NULL,
 	PRIMARY KEY (log, idx)
 );
 -- Hash tiles (tlog-tiles): full tiles, and the latest partial tile of each
 -- level, which only ever grows.
 CREATE TABLE ledger_tiles (
-	log    text    NOT NULL,
+	log    text COLLATE "C" NOT NULL,
 	level  integer NOT NULL,
 	idx    bigint  NOT NULL,
 	hashes bytea   NOT NULL,
 	PRIMARY KEY (log, level, idx)
 );
 CREATE TABLE ledger_checkpoints (
-	log     text   NOT NULL,
+	log     text COLLATE "C" NOT NULL,
 	size    bigint NOT NULL,
 	note    bytea  NOT NULL,
 	time_us bigint NOT NULL,
 	PRIMARY KEY (log, size)
 );
 CREATE TABLE ledger_receipts (
-	log         text   NOT NULL,
+	log         text COLLATE "C" NOT NULL,
 	size        bigint NOT NULL,
 	note        bytea  NOT NULL,
 	signed_us   bigint NOT NULL,
@@ -152,15 +156,15 @@ CREATE TABLE ledger_receipts (
 	PRIMARY KEY (log, size)
 );
 CREATE TABLE peers (
-	party          text   COLLATE "C" PRIMARY KEY,
-	url            text   NOT NULL,
+	party          text COLLATE "C" PRIMARY KEY,
+	url            text COLLATE "C" NOT NULL,
 	ca_pem         bytea  NOT NULL,
-	checkpoint_key text   NOT NULL,
-	receipt_key    text   NOT NULL,
+	checkpoint_key text COLLATE "C" NOT NULL,
+	receipt_key    text COLLATE "C" NOT NULL,
 	added_us       bigint NOT NULL
 );
 CREATE TABLE inbound (
-	party        text   PRIMARY KEY,
+	party        text COLLATE "C" PRIMARY KEY,
 	size         bigint NOT NULL,
 	root         bytea  NOT NULL,
 	checkpoint   bytea  NOT NULL,
@@ -171,15 +175,15 @@ CREATE TABLE inbound (
 CREATE TABLE alerts (
 	id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	time_us  bigint NOT NULL,
-	party    text   NOT NULL,
-	kind     text   NOT NULL,
-	message  text   NOT NULL,
+	party    text COLLATE "C" NOT NULL,
+	kind     text COLLATE "C" NOT NULL,
+	message  text COLLATE "C" NOT NULL,
 	evidence bytea  NOT NULL
 );
 -- Leases: which process does a node-wide periodic job (store.Store.Lease).
 CREATE TABLE leases (
-	name     text   PRIMARY KEY,
-	holder   text   NOT NULL,
+	name     text COLLATE "C" PRIMARY KEY,
+	holder   text COLLATE "C" NOT NULL,
 	until_us bigint NOT NULL
 );
 `,

@@ -165,54 +165,39 @@ WHERE o.collection = $1 ORDER BY o.object_id, o.hash, o.seq`, pk, ids, hashes)
 			cols.hashes = append(cols.hashes, o.Hash[:])
 			cols.raws = append(cols.raws, nonNil(o.Raw))
 		}
-		// is_first and is_last are computed against the versions stored
-		// before this statement; fixFlags settles the objects for which
-		// that is not the whole story.
+		// Each version goes in as its object's first and last; the
+		// objects that turn out to have several versions get their flags
+		// settled below (fixFlags).
 		rows, err := t.tx.Query(ctx, `
 INSERT INTO objects (collection, date_added_us, object_id, type, spec_version, version, version_key, is_first, is_last,
 	originator, release_all, release_parties, release_expires_us, hash, raw)
-SELECT $1, n.added, n.id, n.type, n.spec, n.version, n.key,
-	NOT EXISTS (SELECT 1 FROM objects p WHERE p.collection = $1 AND p.object_id = n.id AND p.version_key < n.key),
-	NOT EXISTS (SELECT 1 FROM objects p WHERE p.collection = $1 AND p.object_id = n.id AND p.version_key > n.key),
+SELECT $1, n.added, n.id, n.type, n.spec, n.version, n.key, true, true,
 	n.org, n.all_members, n.parties, n.expires, n.hash, n.raw
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::bigint[], $12::bytea[], $13::bytea[])
 	AS n(added, id, type, spec, version, key, org, all_members, parties, expires, hash, raw)
 ORDER BY n.added
 ON CONFLICT DO NOTHING
-RETURNING object_id, version_key, date_added_us, is_first AND is_last`,
+RETURNING object_id, version_key, date_added_us`,
 			pk, cols.added, cols.ids, cols.types, cols.specs, cols.versions, cols.keys, cols.org, cols.all, cols.parties, cols.expires, cols.hashes, cols.raws)
 		if err != nil {
 			return fmt.Errorf("postgres: insert objects: %w", err)
 		}
-		var fix []string // objects with several versions now
+		var ids []string // of the versions inserted
 		for rows.Next() {
 			var id, key string
 			var added int64
-			var only bool
-			if err := rows.Scan(&id, &key, &added, &only); err != nil {
+			if err := rows.Scan(&id, &key, &added); err != nil {
 				rows.Close()
 				return fmt.Errorf("postgres: insert objects: %w", err)
 			}
 			inserted[id+"\x00"+key] = added
-			if !only {
-				fix = append(fix, id)
-			}
+			ids = append(ids, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("postgres: insert objects: %w", err)
 		}
-		// Several new versions of one object in this call each saw
-		// themselves as its only version.
-		seen := make(map[string]bool, len(cands))
-		for _, c := range cands {
-			id := objs[c.i].ID
-			if _, ok := inserted[id+"\x00"+c.key]; ok && seen[id] {
-				fix = append(fix, id)
-			}
-			seen[id] = true
-		}
-		if err := t.fixFlags(ctx, pk, fix); err != nil {
+		if err := t.fixFlags(ctx, pk, ids); err != nil {
 			return err
 		}
 	}
@@ -302,8 +287,9 @@ WHERE o.collection = $1`, pk, lookIDs, lookKeys)
 	return nil
 }
 
-// fixFlags sets is_first and is_last of every version of the objects ids
-// from their version keys.
+// fixFlags sets is_first and is_last of the versions of the objects ids
+// that have more than one, from their version keys: one statement, which
+// reads objects_version for each id and writes only the rows that change.
 func (t *wtx) fixFlags(ctx context.Context, pk int64, ids []string) error {
 	if len(ids) == 0 {
 		return nil
@@ -313,7 +299,7 @@ func (t *wtx) fixFlags(ctx context.Context, pk int64, ids []string) error {
 	_, err := t.tx.Exec(ctx, `
 UPDATE objects o SET is_first = (o.version_key = m.lo), is_last = (o.version_key = m.hi)
 FROM (SELECT object_id, min(version_key) AS lo, max(version_key) AS hi FROM objects
-	WHERE collection = $1 AND object_id = ANY($2) GROUP BY object_id) m
+	WHERE collection = $1 AND object_id = ANY($2) GROUP BY object_id HAVING count(*) > 1) m
 WHERE o.collection = $1 AND o.object_id = m.object_id
 	AND (o.is_first <> (o.version_key = m.lo) OR o.is_last <> (o.version_key = m.hi))`, pk, ids)
 	if err != nil {
