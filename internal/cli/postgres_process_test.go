@@ -215,13 +215,15 @@ func leaseHolder(t *testing.T, dsn string) string {
 	return h
 }
 
-// adminClient talks to a node as its admin user.
+// adminClient talks to a node as its admin user, with the password, or
+// with an API token when token is set.
 type adminClient struct {
 	http     *http.Client
 	password string
+	token    string
 }
 
-func newAdminClient(t *testing.T, dir, password string) *adminClient {
+func newAdminClient(t testing.TB, dir, password string) *adminClient {
 	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -233,14 +235,18 @@ func newAdminClient(t *testing.T, dir, password string) *adminClient {
 	return &adminClient{http: &http.Client{Transport: tr, Timeout: 60 * time.Second}, password: password}
 }
 
-func (c *adminClient) do(t *testing.T, method, url string, body []byte, want int, v any) {
+func (c *adminClient) do(t testing.TB, method, url string, body []byte, want int, v any) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Error(err)
 		return
 	}
-	req.SetBasicAuth("admin", c.password)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	} else {
+		req.SetBasicAuth("admin", c.password)
+	}
 	req.Header.Set("Accept", taxiiType)
 	if body != nil {
 		req.Header.Set("Content-Type", taxiiType)
@@ -261,13 +267,13 @@ func (c *adminClient) do(t *testing.T, method, url string, body []byte, want int
 	}
 }
 
-func (c *adminClient) get(t *testing.T, discovery, path string, v any) {
+func (c *adminClient) get(t testing.TB, discovery, path string, v any) {
 	t.Helper()
 	c.do(t, http.MethodGet, strings.TrimSuffix(discovery, "/")+"/"+path, nil, http.StatusOK, v)
 }
 
 // internalCollection returns the id of the party-internal collection.
-func (c *adminClient) internalCollection(t *testing.T, discovery string) string {
+func (c *adminClient) internalCollection(t testing.TB, discovery string) string {
 	t.Helper()
 	var list struct {
 		Collections []struct {
@@ -286,7 +292,7 @@ func (c *adminClient) internalCollection(t *testing.T, discovery string) string 
 }
 
 // post adds indicators first … first+n-1 and returns the status id.
-func (c *adminClient) post(t *testing.T, discovery, coll string, first, n int) string {
+func (c *adminClient) post(t testing.TB, discovery, coll string, first, n int) string {
 	t.Helper()
 	var objs []string
 	for i := first; i < first+n; i++ {

@@ -76,7 +76,7 @@ func TestServeProcess(t *testing.T) {
 }
 
 // buildPuente builds the puente binary into a temporary directory.
-func buildPuente(t *testing.T) string {
+func buildPuente(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the puente binary; skipped with -short")
@@ -97,7 +97,7 @@ func buildPuente(t *testing.T) string {
 }
 
 // initPassword returns the admin password from the output of puente init.
-func initPassword(t *testing.T, out []byte) string {
+func initPassword(t testing.TB, out []byte) string {
 	t.Helper()
 	m := regexp.MustCompile(`(?m)^Password: (\S+)$`).FindSubmatch(out)
 	if m == nil {
@@ -116,7 +116,7 @@ type serveProcess struct {
 
 // startServe starts 'puente serve --dir dir' and waits until it prints its
 // URL. The process is killed when t ends, if still running.
-func startServe(t *testing.T, bin, dir string) *serveProcess {
+func startServe(t testing.TB, bin, dir string) *serveProcess {
 	t.Helper()
 	p := &serveProcess{cmd: exec.Command(bin, "serve", "--dir", dir), exited: make(chan error, 1)}
 	p.cmd.Stderr = &p.stderr

@@ -175,7 +175,6 @@ SELECT $1, n.added, n.id, n.type, n.spec, n.version, n.key, true, true,
 	n.org, n.all_members, n.parties, n.expires, n.hash, n.raw
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::bigint[], $12::bytea[], $13::bytea[])
 	AS n(added, id, type, spec, version, key, org, all_members, parties, expires, hash, raw)
-ORDER BY n.added
 ON CONFLICT DO NOTHING
 RETURNING object_id, version_key, date_added_us`,
 			pk, cols.added, cols.ids, cols.types, cols.specs, cols.versions, cols.keys, cols.org, cols.all, cols.parties, cols.expires, cols.hashes, cols.raws)
