@@ -95,4 +95,3 @@ func envelope(first, n, size int) []byte {
 	buf.WriteString(`]}`)
 	return buf.Bytes()
 }
-
