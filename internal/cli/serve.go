@@ -22,6 +22,10 @@ TAXII 2.1 clients connect to /taxii2/ and must trust the node's CA
 certificate (DIR/ca.pem). On interrupt the node stops accepting requests,
 lets the running ones finish, and exits.
 
+On a PostgreSQL database, several serve processes may run at once, on one
+machine or several, each with a copy of DIR. While the database server
+cannot be reached, serve says so and keeps trying.
+
 Flags:
   --dir DIR            node directory (default: $PUENTE_DIR)
   --listen HOST:PORT   address to serve on (default: $PUENTE_LISTEN, else

@@ -2,16 +2,14 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/puente-project/puente/internal/stix"
 	"github.com/puente-project/puente/internal/store"
 	"github.com/puente-project/puente/internal/store/postgres/pgtest"
+	"github.com/puente-project/puente/internal/store/storetest"
 )
 
 // Benchmarks of the driver's hot paths on a fresh database of the server
@@ -26,21 +24,10 @@ import (
 // benchBatch returns n objects of about 1 KiB with ids unique for seed,
 // each released to the channel USA, as a working group's objects are.
 func benchBatch(seed, n int) []store.NewObject {
-	pad := strings.Repeat("x", 1024-230)
-	modified := "2026-01-15T10:00:00.000Z"
-	ts, _ := stix.ParseTimestamp(modified)
-	key := stix.VersionKey(ts)
-	objs := make([]store.NewObject, n)
+	objs := storetest.Batch(seed, n)
 	for i := range objs {
-		id := fmt.Sprintf("indicator--%08x-%04x-4000-8000-000000000000", seed, i)
-		raw := []byte(`{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"` + modified +
-			`","modified":"` + modified + `","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"` +
-			modified + `","description":"` + pad + `"}`)
-		objs[i] = store.NewObject{
-			ID: id, Type: "indicator", SpecVersion: "2.1", Version: modified, VersionKey: key,
-			Hash: sha256.Sum256(raw), Raw: raw, Channels: []string{"USA"},
-			Release: store.Release{Originator: "MEX", AllMembers: true},
-		}
+		objs[i].Channels = []string{"USA"}
+		objs[i].Release = store.Release{Originator: "MEX", AllMembers: true}
 	}
 	return objs
 }

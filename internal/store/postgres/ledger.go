@@ -447,16 +447,11 @@ func (db *DB) Inbound(ctx context.Context, party string) (store.Inbound, error) 
 // first, so that two processes pulling from one partner apply one pull
 // each, in turn, and the second finds the state moved (store.ErrConflict).
 func (db *DB) ApplyPull(ctx context.Context, p store.Pull) ([]store.AddResult, error) {
-	for _, c := range p.Collections {
-		for i := range c.Objects {
-			if err := c.Objects[i].Check(); err != nil {
-				return nil, fmt.Errorf("postgres: replica %d: %w", i, err)
-			}
-		}
+	if err := p.Check(); err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	var conflicts []store.AddResult
 	err := db.tx(ctx, func(ctx context.Context, t *wtx) error {
-		conflicts = nil // run again after a transient failure
 		if _, err := t.tx.Exec(ctx, "INSERT INTO inbound (party, size, root, checkpoint, verified_us) VALUES ($1, 0, ''::bytea, ''::bytea, 0) ON CONFLICT DO NOTHING", p.Party); err != nil {
 			return fmt.Errorf("postgres: read inbound state: %w", err)
 		}
@@ -465,44 +460,16 @@ func (db *DB) ApplyPull(ctx context.Context, p store.Pull) ([]store.AddResult, e
 		if err := t.tx.QueryRow(ctx, "SELECT size, root FROM inbound WHERE party = $1 FOR UPDATE", p.Party).Scan(&old, &root); err != nil {
 			return fmt.Errorf("postgres: read inbound state: %w", err)
 		}
-		if old != p.PrevSize || (old > 0 && string(root) != string(p.PrevRoot[:])) {
-			return fmt.Errorf("postgres: pull from %s continues size %d, but the verified state is size %d: %w", p.Party, p.PrevSize, old, store.ErrConflict)
+		if err := p.Continues(old, root); err != nil {
+			return fmt.Errorf("postgres: %w", err)
 		}
-		if p.State.Size < old {
-			return fmt.Errorf("postgres: pull from %s would move the verified size back from %d to %d", p.Party, old, p.State.Size)
+		// A transient failure runs this again: conflicts is set, not
+		// appended to.
+		var err error
+		if conflicts, err = store.ApplyReplicas(ctx, replicaTx{t}, p.Party, t.db.now(), p.Collections); err != nil {
+			return err
 		}
-		for _, c := range p.Collections {
-			var origin string
-			err := t.tx.QueryRow(ctx, "SELECT origin FROM collections WHERE id = $1", c.ID).Scan(&origin)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				if err := t.createCollection(ctx, store.Collection{ID: c.ID, Title: c.Title, Created: t.db.now(), Origin: p.Party}); err != nil {
-					return err
-				}
-			case err != nil:
-				return fmt.Errorf("postgres: read collection: %w", err)
-			case origin != p.Party:
-				return fmt.Errorf("postgres: collection %s is not a replica of %s: %w", c.ID, p.Party, store.ErrExists)
-			}
-			if len(c.Objects) > 0 {
-				results := make([]store.AddResult, len(c.Objects))
-				if err := t.addObjects(ctx, c.ID, c.Objects, results); err != nil {
-					return err
-				}
-				for _, r := range results {
-					if r.Outcome == store.Conflict {
-						conflicts = append(conflicts, r)
-					}
-				}
-			}
-			for _, w := range c.Withdrawals {
-				_, err := t.deleteObject(ctx, c.ID, w.ObjectID, store.VersionMatch{Keys: []string{w.VersionKey}}, nil)
-				if err != nil && !errors.Is(err, store.ErrNotFound) {
-					return err
-				}
-			}
-		}
-		_, err := t.tx.Exec(ctx, `
+		_, err = t.tx.Exec(ctx, `
 UPDATE inbound SET size = $2, root = $3,
 	checkpoint = CASE WHEN length($4::bytea) = 0 THEN checkpoint ELSE $4::bytea END,
 	verified_us = $5, unavailable = unavailable + $6
@@ -571,4 +538,31 @@ RETURNING holder`, name, holder, ttl.Microseconds())
 		return nil
 	})
 	return held, err
+}
+
+// replicaTx is a write transaction as store.ApplyReplicas uses it.
+type replicaTx struct{ t *wtx }
+
+func (r replicaTx) CollectionOrigin(ctx context.Context, id string) (string, bool, error) {
+	var origin string
+	err := r.t.tx.QueryRow(ctx, "SELECT origin FROM collections WHERE id = $1", id).Scan(&origin)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("postgres: read collection: %w", err)
+	}
+	return origin, true, nil
+}
+
+func (r replicaTx) CreateCollection(ctx context.Context, c store.Collection) error {
+	return r.t.createCollection(ctx, c)
+}
+
+func (r replicaTx) AddObjects(ctx context.Context, id string, objs []store.NewObject, results []store.AddResult) error {
+	return r.t.addObjects(ctx, id, objs, results)
+}
+
+func (r replicaTx) DeleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
+	return r.t.deleteObject(ctx, collectionID, objectID, m, specVersions)
 }

@@ -2,17 +2,15 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/puente-project/puente/internal/stix"
 	"github.com/puente-project/puente/internal/store"
+	"github.com/puente-project/puente/internal/store/storetest"
 )
 
 // Benchmarks of the store's hot paths on a real file. Run them with
@@ -32,24 +30,7 @@ import (
 // checkpoints run on the other core.
 
 // benchBatch returns n objects of about 1 KiB with ids unique for seed.
-func benchBatch(seed, n int) []store.NewObject {
-	pad := strings.Repeat("x", 1024-230)
-	modified := "2026-01-15T10:00:00.000Z"
-	ts, _ := stix.ParseTimestamp(modified)
-	key := stix.VersionKey(ts)
-	objs := make([]store.NewObject, n)
-	for i := range objs {
-		id := fmt.Sprintf("indicator--%08x-%04x-4000-8000-000000000000", seed, i)
-		raw := []byte(`{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"` + modified +
-			`","modified":"` + modified + `","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"` +
-			modified + `","description":"` + pad + `"}`)
-		objs[i] = store.NewObject{
-			ID: id, Type: "indicator", SpecVersion: "2.1", Version: modified, VersionKey: key,
-			Hash: sha256.Sum256(raw), Raw: raw,
-		}
-	}
-	return objs
-}
+func benchBatch(seed, n int) []store.NewObject { return storetest.Batch(seed, n) }
 
 // BenchmarkAddObjects adds batches from concurrent writers to a fresh
 // file. Small batches from many writers show group commit at work: alone,

@@ -451,58 +451,23 @@ func (db *DB) Inbound(ctx context.Context, party string) (store.Inbound, error) 
 
 // ApplyPull implements store.Store.
 func (db *DB) ApplyPull(ctx context.Context, p store.Pull) ([]store.AddResult, error) {
-	for _, c := range p.Collections {
-		for i := range c.Objects {
-			if err := c.Objects[i].Check(); err != nil {
-				return nil, fmt.Errorf("sqlite: replica %d: %w", i, err)
-			}
-		}
+	if err := p.Check(); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	var conflicts []store.AddResult
 	err := db.w.do(ctx, func(ctx context.Context, t *wtx) error {
-		conflicts = nil // the writer may run this again
 		var old int64
 		root := make([]byte, 32)
 		err := t.tx.QueryRowContext(ctx, "SELECT size, root FROM inbound WHERE party = ?", p.Party).Scan(&old, &root)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("sqlite: read inbound state: %w", err)
 		}
-		if old != p.PrevSize || (old > 0 && string(root) != string(p.PrevRoot[:])) {
-			return fmt.Errorf("sqlite: pull from %s continues size %d, but the verified state is size %d: %w", p.Party, p.PrevSize, old, store.ErrConflict)
+		if err := p.Continues(old, root); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
 		}
-		if p.State.Size < old {
-			return fmt.Errorf("sqlite: pull from %s would move the verified size back from %d to %d", p.Party, old, p.State.Size)
-		}
-		for _, c := range p.Collections {
-			var origin string
-			err := t.tx.QueryRowContext(ctx, "SELECT origin FROM collections WHERE id = ?", c.ID).Scan(&origin)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				if err := t.createCollection(ctx, store.Collection{ID: c.ID, Title: c.Title, Created: now(), Origin: p.Party}); err != nil {
-					return err
-				}
-			case err != nil:
-				return fmt.Errorf("sqlite: read collection: %w", err)
-			case origin != p.Party:
-				return fmt.Errorf("sqlite: collection %s is not a replica of %s: %w", c.ID, p.Party, store.ErrExists)
-			}
-			if len(c.Objects) > 0 {
-				results := make([]store.AddResult, len(c.Objects))
-				if err := t.addObjects(ctx, c.ID, c.Objects, results); err != nil {
-					return err
-				}
-				for _, r := range results {
-					if r.Outcome == store.Conflict {
-						conflicts = append(conflicts, r)
-					}
-				}
-			}
-			for _, w := range c.Withdrawals {
-				_, err := t.deleteObject(ctx, c.ID, w.ObjectID, store.VersionMatch{Keys: []string{w.VersionKey}}, nil)
-				if err != nil && !errors.Is(err, store.ErrNotFound) {
-					return err
-				}
-			}
+		// The writer may run this again: conflicts is set, not appended to.
+		if conflicts, err = store.ApplyReplicas(ctx, replicaTx{t}, p.Party, now(), p.Collections); err != nil {
+			return err
 		}
 		_, err = t.tx.ExecContext(ctx, `
 INSERT INTO inbound (party, size, root, checkpoint, verified_us, unavailable) VALUES (?, ?, ?, ?, ?, ?)
@@ -590,4 +555,31 @@ WHERE leases.holder = excluded.holder OR leases.until_us <= ?`, name, holder, no
 		return err
 	})
 	return held, err
+}
+
+// replicaTx is a write transaction as store.ApplyReplicas uses it.
+type replicaTx struct{ t *wtx }
+
+func (r replicaTx) CollectionOrigin(ctx context.Context, id string) (string, bool, error) {
+	var origin string
+	err := r.t.tx.QueryRowContext(ctx, "SELECT origin FROM collections WHERE id = ?", id).Scan(&origin)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("sqlite: read collection: %w", err)
+	}
+	return origin, true, nil
+}
+
+func (r replicaTx) CreateCollection(ctx context.Context, c store.Collection) error {
+	return r.t.createCollection(ctx, c)
+}
+
+func (r replicaTx) AddObjects(ctx context.Context, id string, objs []store.NewObject, results []store.AddResult) error {
+	return r.t.addObjects(ctx, id, objs, results)
+}
+
+func (r replicaTx) DeleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
+	return r.t.deleteObject(ctx, collectionID, objectID, m, specVersions)
 }

@@ -1428,3 +1428,24 @@ func testDenials(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("Denials(1) = %+v, %v; want the newest only", got, err)
 	}
 }
+
+// Batch returns n indicators of about 1 KiB each, with ids unique for
+// seed, one version each: the load of the drivers' benchmarks.
+func Batch(seed, n int) []store.NewObject {
+	pad := strings.Repeat("x", 1024-230)
+	modified := "2026-01-15T10:00:00.000Z"
+	ts, _ := stix.ParseTimestamp(modified)
+	key := stix.VersionKey(ts)
+	objs := make([]store.NewObject, n)
+	for i := range objs {
+		id := fmt.Sprintf("indicator--%08x-%04x-4000-8000-000000000000", seed, i)
+		raw := []byte(`{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"` + modified +
+			`","modified":"` + modified + `","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"` +
+			modified + `","description":"` + pad + `"}`)
+		objs[i] = store.NewObject{
+			ID: id, Type: "indicator", SpecVersion: "2.1", Version: modified, VersionKey: key,
+			Hash: sha256.Sum256(raw), Raw: raw,
+		}
+	}
+	return objs
+}
