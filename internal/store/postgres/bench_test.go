@@ -37,7 +37,7 @@ func benchBatch(seed, n int) []store.NewObject {
 // to one collection, and from writers with a store (a pool) each, as
 // processes sharing the database would.
 func BenchmarkAddObjects(b *testing.B) {
-	for _, bc := range []struct{ writers, stores int }{{1, 1}, {2, 1}, {2, 2}} {
+	for _, bc := range []struct{ writers, stores int }{{1, 1}, {2, 1}, {4, 1}, {2, 2}} {
 		b.Run(fmt.Sprintf("writers=%d/stores=%d", bc.writers, bc.stores), func(b *testing.B) {
 			dsn := pgtest.Database(b)
 			var dbs []*DB
@@ -68,6 +68,11 @@ func BenchmarkAddObjects(b *testing.B) {
 				wg.Wait()
 			}
 			b.ReportMetric(float64(b.N*bc.writers*1000)/b.Elapsed().Seconds(), "objects/s")
+			var retries int64
+			for _, db := range dbs {
+				retries += db.Retries()
+			}
+			b.ReportMetric(float64(retries)/float64(b.N), "retries/op")
 		})
 	}
 }
