@@ -97,6 +97,19 @@ func TestServeProcessesPostgres(t *testing.T) {
 		}
 	}
 
+	// The metrics of a node on PostgreSQL count the retried transactions.
+	req, _ := http.NewRequest(http.MethodGet, strings.TrimSuffix(procs[0].discovery, "taxii2/")+"metrics", nil)
+	req.SetBasicAuth("admin", password)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(metrics, []byte("\npuente_database_retries_total ")) {
+		t.Errorf("GET /metrics = %d, without puente_database_retries_total:\n%s", resp.StatusCode, metrics)
+	}
+
 	db, err := postgres.Open(t.Context(), dsn, postgres.Options{MaxConns: 2})
 	if err != nil {
 		t.Fatal(err)

@@ -86,6 +86,12 @@ func (n *Node) metrics(w http.ResponseWriter, r *http.Request) {
 			add(fmt.Sprintf("partner=%q", in.Partner), float64(in.Alerts))
 		}
 	})
+	if r, ok := n.st.(interface{ Retries() int64 }); ok {
+		// PostgreSQL: transactions run again after a lost connection or
+		// a deadlock. A rising count points at the database or network.
+		fmt.Fprintf(&b, "# HELP %[1]s %[2]s\n# TYPE %[1]s counter\n%[1]s %[3]d\n", "puente_database_retries_total",
+			"Transactions run again after a transient database failure (lost connection, deadlock), since start.", r.Retries())
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write([]byte(b.String()))

@@ -109,7 +109,8 @@ func TestPasswordNotInErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
-	for _, dsn := range []string{u.String(), "postgres://puente:s3cret-pw@127.0.0.1:1/x?connect_timeout=2"} {
+	for _, dsn := range []string{u.String(), "postgres://puente:s3cret-pw@127.0.0.1:1/x?connect_timeout=2",
+		"postgres://puente:s3cret-pw@127.0.0.1:notaport/x", "postgres://puente:s3cret-pw@127.0.0.1/x?sslmode=bogus"} {
 		_, err := Open(t.Context(), dsn, Options{})
 		if err == nil {
 			t.Fatalf("Open(%s) succeeded", dsn)
