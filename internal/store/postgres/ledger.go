@@ -210,14 +210,10 @@ func (t *wtx) withdraw(ctx context.Context, collectionID, objectID, version stri
 
 // Logs implements store.Store.
 func (db *DB) Logs(ctx context.Context) ([]store.Log, error) {
-	rows, err := db.pool.Query(ctx, "SELECT name, size FROM ledger_logs WHERE size > 0 ORDER BY name")
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list logs: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Log, error) {
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (store.Log, error) {
 		var l store.Log
 		return l, r.Scan(&l.Name, &l.Size)
-	})
+	}, "SELECT name, size FROM ledger_logs WHERE size > 0 ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list logs: %w", err)
 	}
@@ -227,7 +223,7 @@ func (db *DB) Logs(ctx context.Context) ([]store.Log, error) {
 // LogSize implements store.Store.
 func (db *DB) LogSize(ctx context.Context, log string) (int64, error) {
 	var n int64
-	err := db.pool.QueryRow(ctx, "SELECT size FROM ledger_logs WHERE name = $1", log).Scan(&n)
+	err := db.queryRow(ctx, "SELECT size FROM ledger_logs WHERE name = $1", log).Scan(&n)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return 0, fmt.Errorf("postgres: size of log %s: %w", log, err)
 	}
@@ -237,7 +233,7 @@ func (db *DB) LogSize(ctx context.Context, log string) (int64, error) {
 // ReadTile implements store.Store.
 func (db *DB) ReadTile(ctx context.Context, log string, id ledger.TileID) ([]byte, error) {
 	var b []byte
-	err := db.pool.QueryRow(ctx, "SELECT hashes FROM ledger_tiles WHERE log = $1 AND level = $2 AND idx = $3", log, id.Level, id.Index).Scan(&b)
+	err := db.queryRow(ctx, "SELECT hashes FROM ledger_tiles WHERE log = $1 AND level = $2 AND idx = $3", log, id.Level, id.Index).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("tile %d/%d of log %s: %w", id.Level, id.Index, log, ledger.ErrMissing)
 	}
@@ -249,27 +245,31 @@ func (db *DB) ReadTile(ctx context.Context, log string, id ledger.TileID) ([]byt
 
 // LogEntries implements store.Store.
 func (db *DB) LogEntries(ctx context.Context, log string, start int64, n int) ([][]byte, error) {
-	rows, err := db.pool.Query(ctx, `
+	var out [][]byte
+	err := db.read(ctx, func() error {
+		rows, err := db.pool.Query(ctx, `
 SELECT e.idx, r.data FROM ledger_entries e JOIN ledger_records r ON r.id = e.record
 WHERE e.log = $1 AND e.idx >= $2 AND e.idx < $3 ORDER BY e.idx`, log, start, start+int64(n))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		out = make([][]byte, 0, n)
+		for rows.Next() {
+			var idx int64
+			var b []byte
+			if err := rows.Scan(&idx, &b); err != nil {
+				return err
+			}
+			if idx != start+int64(len(out)) {
+				return fmt.Errorf("log %s: entry %d missing: %w", log, start+int64(len(out)), ledger.ErrMissing)
+			}
+			out = append(out, b)
+		}
+		rows.Close()
+		return rows.Err()
+	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read entries: %w", err)
-	}
-	defer rows.Close()
-	out := make([][]byte, 0, n)
-	for rows.Next() {
-		var idx int64
-		var b []byte
-		if err := rows.Scan(&idx, &b); err != nil {
-			return nil, fmt.Errorf("postgres: read entries: %w", err)
-		}
-		if idx != start+int64(len(out)) {
-			return nil, fmt.Errorf("postgres: log %s: entry %d missing: %w", log, start+int64(len(out)), ledger.ErrMissing)
-		}
-		out = append(out, b)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: read entries: %w", err)
 	}
 	return out, nil
@@ -277,24 +277,28 @@ WHERE e.log = $1 AND e.idx >= $2 AND e.idx < $3 ORDER BY e.idx`, log, start, sta
 
 // FindEntries implements store.Store.
 func (db *DB) FindEntries(ctx context.Context, log, objectID, version string) ([]store.LogEntry, error) {
-	rows, err := db.pool.Query(ctx, "SELECT placements, data FROM ledger_records WHERE object_id = $1 AND version = $2 ORDER BY id", objectID, version)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: find entries: %w", err)
-	}
-	defer rows.Close()
 	var out []store.LogEntry
-	for rows.Next() {
-		var placements string
-		var data []byte
-		if err := rows.Scan(&placements, &data); err != nil {
-			return nil, fmt.Errorf("postgres: find entries: %w", err)
+	err := db.read(ctx, func() error {
+		rows, err := db.pool.Query(ctx, "SELECT placements, data FROM ledger_records WHERE object_id = $1 AND version = $2 ORDER BY id", objectID, version)
+		if err != nil {
+			return err
 		}
-		if idx, ok := store.PlacementIn(placements, log); ok {
-			out = append(out, store.LogEntry{Index: idx, Data: data})
+		defer rows.Close()
+		out = nil
+		for rows.Next() {
+			var placements string
+			var data []byte
+			if err := rows.Scan(&placements, &data); err != nil {
+				return err
+			}
+			if idx, ok := store.PlacementIn(placements, log); ok {
+				out = append(out, store.LogEntry{Index: idx, Data: data})
+			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		rows.Close()
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: find entries: %w", err)
 	}
 	if len(out) == 0 {
@@ -323,7 +327,7 @@ func (db *DB) PutCheckpoint(ctx context.Context, c store.StoredCheckpoint) error
 func (db *DB) checkpoint(ctx context.Context, query string, a ...any) (store.StoredCheckpoint, error) {
 	var c store.StoredCheckpoint
 	var us int64
-	err := db.pool.QueryRow(ctx, query, a...).Scan(&c.Log, &c.Size, &c.Note, &us)
+	err := db.queryRow(ctx, query, a...).Scan(&c.Log, &c.Size, &c.Note, &us)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.StoredCheckpoint{}, fmt.Errorf("checkpoint: %w", store.ErrNotFound)
 	}
@@ -357,7 +361,7 @@ WHERE excluded.signed_us > ledger_receipts.signed_us`,
 func (db *DB) LatestReceipt(ctx context.Context, log string) (store.StoredReceipt, error) {
 	var r store.StoredReceipt
 	var signed, received int64
-	err := db.pool.QueryRow(ctx, "SELECT log, size, note, signed_us, received_us FROM ledger_receipts WHERE log = $1 ORDER BY size DESC LIMIT 1", log).
+	err := db.queryRow(ctx, "SELECT log, size, note, signed_us, received_us FROM ledger_receipts WHERE log = $1 ORDER BY size DESC LIMIT 1", log).
 		Scan(&r.Log, &r.Size, &r.Note, &signed, &received)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.StoredReceipt{}, fmt.Errorf("receipt: %w", store.ErrNotFound)
@@ -391,7 +395,7 @@ func scanPeer(r pgx.Row) (store.Peer, error) {
 
 // Peer implements store.Store.
 func (db *DB) Peer(ctx context.Context, party string) (store.Peer, error) {
-	p, err := scanPeer(db.pool.QueryRow(ctx, "SELECT "+peerColumns+" FROM peers WHERE party = $1", party))
+	p, err := scanPeer(db.queryRow(ctx, "SELECT "+peerColumns+" FROM peers WHERE party = $1", party))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Peer{}, fmt.Errorf("peer %s: %w", party, store.ErrNotFound)
 	}
@@ -403,11 +407,7 @@ func (db *DB) Peer(ctx context.Context, party string) (store.Peer, error) {
 
 // Peers implements store.Store.
 func (db *DB) Peers(ctx context.Context) ([]store.Peer, error) {
-	rows, err := db.pool.Query(ctx, "SELECT "+peerColumns+" FROM peers ORDER BY party")
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list peers: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Peer, error) { return scanPeer(r) })
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (store.Peer, error) { return scanPeer(r) }, "SELECT "+peerColumns+" FROM peers ORDER BY party")
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list peers: %w", err)
 	}
@@ -430,7 +430,7 @@ func (db *DB) Inbound(ctx context.Context, party string) (store.Inbound, error) 
 	in := store.Inbound{Party: party}
 	var root []byte
 	var us int64
-	err := db.pool.QueryRow(ctx, "SELECT size, root, checkpoint, verified_us, receipt_size, unavailable FROM inbound WHERE party = $1", party).
+	err := db.queryRow(ctx, "SELECT size, root, checkpoint, verified_us, receipt_size, unavailable FROM inbound WHERE party = $1", party).
 		Scan(&in.Size, &root, &in.Checkpoint, &us, &in.ReceiptSize, &in.Unavailable)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return in, nil
@@ -499,17 +499,13 @@ func (db *DB) PutAlert(ctx context.Context, a store.Alert) error {
 
 // Alerts implements store.Store.
 func (db *DB) Alerts(ctx context.Context, limit int) ([]store.Alert, error) {
-	rows, err := db.pool.Query(ctx, "SELECT time_us, party, kind, message, evidence FROM alerts ORDER BY id DESC LIMIT $1", limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read alerts: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Alert, error) {
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (store.Alert, error) {
 		var a store.Alert
 		var us int64
 		err := r.Scan(&us, &a.Party, &a.Kind, &a.Message, &a.Evidence)
 		a.Time = fromMicros(us)
 		return a, err
-	})
+	}, "SELECT time_us, party, kind, message, evidence FROM alerts ORDER BY id DESC LIMIT $1", limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read alerts: %w", err)
 	}

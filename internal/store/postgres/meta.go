@@ -137,11 +137,7 @@ func (t *wtx) releaseToNewMember(ctx context.Context, pk int64, collectionID, pa
 
 // Collections implements store.Store.
 func (db *DB) Collections(ctx context.Context) ([]store.Collection, error) {
-	rows, err := db.pool.Query(ctx, "SELECT "+collectionColumns+" FROM collections ORDER BY created_us, pk")
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list collections: %w", err)
-	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Collection, error) { return scanCollection(r) })
+	cs, err := collect(ctx, db, func(r pgx.CollectableRow) (store.Collection, error) { return scanCollection(r) }, "SELECT "+collectionColumns+" FROM collections ORDER BY created_us, pk")
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list collections: %w", err)
 	}
@@ -150,7 +146,7 @@ func (db *DB) Collections(ctx context.Context) ([]store.Collection, error) {
 
 // Collection implements store.Store.
 func (db *DB) Collection(ctx context.Context, idOrAlias string) (store.Collection, error) {
-	c, err := scanCollection(db.pool.QueryRow(ctx, "SELECT "+collectionColumns+" FROM collections WHERE id = $1 OR alias = $1", idOrAlias))
+	c, err := scanCollection(db.queryRow(ctx, "SELECT "+collectionColumns+" FROM collections WHERE id = $1 OR alias = $1", idOrAlias))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Collection{}, fmt.Errorf("collection %q: %w", idOrAlias, store.ErrNotFound)
 	}
@@ -185,7 +181,7 @@ func (db *DB) Status(ctx context.Context, id string) (store.Status, error) {
 	var s store.Status
 	var request, created int64
 	var lists [3]string
-	err := db.pool.QueryRow(ctx, `
+	err := db.queryRow(ctx, `
 SELECT id, owner, collection_id, status, request_us, successes, failures, pendings, created_us
 FROM statuses WHERE id = $1`, id).Scan(
 		&s.ID, &s.Owner, &s.CollectionID, &s.Status, &request, &lists[0], &lists[1], &lists[2], &created)
@@ -260,7 +256,7 @@ func scanUser(r pgx.Row) (store.User, error) {
 
 // User implements store.Store.
 func (db *DB) User(ctx context.Context, name string) (store.User, error) {
-	u, err := scanUser(db.pool.QueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE name = $1", name))
+	u, err := scanUser(db.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE name = $1", name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.User{}, fmt.Errorf("user %q: %w", name, store.ErrNotFound)
 	}
@@ -272,11 +268,7 @@ func (db *DB) User(ctx context.Context, name string) (store.User, error) {
 
 // Users implements store.Store.
 func (db *DB) Users(ctx context.Context) ([]store.User, error) {
-	rows, err := db.pool.Query(ctx, "SELECT "+userColumns+" FROM users ORDER BY name")
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list users: %w", err)
-	}
-	us, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUser(r) })
+	us, err := collect(ctx, db, func(r pgx.CollectableRow) (store.User, error) { return scanUser(r) }, "SELECT "+userColumns+" FROM users ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list users: %w", err)
 	}
@@ -329,7 +321,7 @@ func scanToken(r pgx.Row) (store.Token, error) {
 
 // TokenByHash implements store.Store.
 func (db *DB) TokenByHash(ctx context.Context, h [32]byte) (store.Token, error) {
-	tok, err := scanToken(db.pool.QueryRow(ctx, "SELECT id, user_name, hash, created_us, revoked FROM tokens WHERE hash = $1", h[:]))
+	tok, err := scanToken(db.queryRow(ctx, "SELECT id, user_name, hash, created_us, revoked FROM tokens WHERE hash = $1", h[:]))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Token{}, fmt.Errorf("token: %w", store.ErrNotFound)
 	}
@@ -352,13 +344,9 @@ func (db *DB) RevokeToken(ctx context.Context, id string) error {
 
 // Tokens implements store.Store.
 func (db *DB) Tokens(ctx context.Context, user string) ([]store.Token, error) {
-	rows, err := db.pool.Query(ctx, `
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (store.Token, error) { return scanToken(r) }, `
 SELECT id, user_name, hash, created_us, revoked FROM tokens
 WHERE $1 = '' OR user_name = $1 ORDER BY created_us, id`, user)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list tokens: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Token, error) { return scanToken(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list tokens: %w", err)
 	}
@@ -388,17 +376,13 @@ func (db *DB) Denials(ctx context.Context, limit int) ([]store.Denial, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("postgres: denials limit %d, must be positive", limit)
 	}
-	rows, err := db.pool.Query(ctx, "SELECT at_us, principal, action, target, reason FROM denials ORDER BY seq DESC LIMIT $1", limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list denials: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Denial, error) {
+	out, err := collect(ctx, db, func(r pgx.CollectableRow) (store.Denial, error) {
 		var d store.Denial
 		var at int64
 		err := r.Scan(&at, &d.Principal, &d.Action, &d.Target, &d.Reason)
 		d.Time = fromMicros(at)
 		return d, err
-	})
+	}, "SELECT at_us, principal, action, target, reason FROM denials ORDER BY seq DESC LIMIT $1", limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list denials: %w", err)
 	}

@@ -295,3 +295,67 @@ func TestConnectionsKilled(t *testing.T) {
 	}
 	checkStored(t, db, coll, ack.m)
 }
+
+// TestReadsAfterKill ends every session of the store's pool, then reads
+// at once through the request paths (token, collection, objects, status):
+// each read must succeed, on a new connection, without an error for the
+// client.
+func TestReadsAfterKill(t *testing.T) {
+	dsn := pgtest.Database(t)
+	db := openDSN(t, dsn, Options{MaxConns: 4})
+	coll := "00000000-0000-4000-8000-000000000003"
+	if err := db.CreateCollection(t.Context(), store.Collection{ID: coll, Title: "reads", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddObjects(t.Context(), coll, []store.NewObject{indicator(1), indicator(2)}); err != nil {
+		t.Fatal(err)
+	}
+	tok := store.Token{ID: "t1", User: "alice", Hash: [32]byte{1}, Created: time.Now()}
+	if err := db.CreateToken(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(t.Context(), pgtest.ServerURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	var name string
+	if err := db.pool.QueryRow(t.Context(), "SELECT current_database()").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	reads := []struct {
+		name string
+		fn   func() error
+	}{
+		{"TokenByHash", func() error { _, err := db.TokenByHash(t.Context(), tok.Hash); return err }},
+		{"Collection", func() error { _, err := db.Collection(t.Context(), coll); return err }},
+		{"Collections", func() error { _, err := db.Collections(t.Context()); return err }},
+		{"Objects", func() error {
+			p, err := db.Objects(t.Context(), store.Query{CollectionID: coll, Limit: 10})
+			if err == nil && len(p.Objects) != 2 {
+				err = fmt.Errorf("%d objects, want 2", len(p.Objects))
+			}
+			return err
+		}},
+		{"LogSize", func() error { _, err := db.LogSize(t.Context(), store.InternalLog); return err }},
+	}
+	for _, r := range reads {
+		// Fill the pool with idle connections, then end them all.
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() { db.pool.Exec(context.Background(), "SELECT pg_sleep(0.01)") })
+		}
+		wg.Wait()
+		var n int64
+		if err := admin.QueryRow(t.Context(),
+			"SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Fatalf("%s: no session to end", r.name)
+		}
+		if err := r.fn(); err != nil {
+			t.Errorf("%s right after %d sessions ended: %v", r.name, n, err)
+		}
+	}
+}

@@ -317,35 +317,38 @@ func (db *DB) Objects(ctx context.Context, q store.Query) (store.Page, error) {
 		return store.Page{}, err
 	}
 	query, a := objectsQuery(pk, q)
-	rows, err := db.pool.Query(ctx, query, a...)
-	if err != nil {
-		return store.Page{}, fmt.Errorf("postgres: query objects: %w", err)
-	}
-	defer rows.Close()
 	var p store.Page
-	p.Objects = make([]store.Object, 0, min(q.Limit, 1024))
-	size := 0
-	for rows.Next() {
-		if len(p.Objects) == q.Limit || (q.MaxBytes > 0 && size >= q.MaxBytes) {
-			p.More = true
-			break
+	err = db.read(ctx, func() error {
+		rows, err := db.pool.Query(ctx, query, a...)
+		if err != nil {
+			return err
 		}
-		var o store.Object
-		var added int64
-		var hash []byte
-		if err := rows.Scan(&o.ID, &o.Type, &o.SpecVersion, &o.Version, &o.VersionKey, &added, &hash, &o.Raw); err != nil {
-			return store.Page{}, fmt.Errorf("postgres: query objects: %w", err)
+		defer rows.Close()
+		p = store.Page{Objects: make([]store.Object, 0, min(q.Limit, 1024))}
+		size := 0
+		for rows.Next() {
+			if len(p.Objects) == q.Limit || (q.MaxBytes > 0 && size >= q.MaxBytes) {
+				p.More = true
+				break
+			}
+			var o store.Object
+			var added int64
+			var hash []byte
+			if err := rows.Scan(&o.ID, &o.Type, &o.SpecVersion, &o.Version, &o.VersionKey, &added, &hash, &o.Raw); err != nil {
+				return err
+			}
+			if len(hash) != len(o.Hash) {
+				return fmt.Errorf("object %s has a hash of %d bytes", o.ID, len(hash))
+			}
+			copy(o.Hash[:], hash)
+			o.DateAdded = fromMicros(added)
+			size += len(o.Raw)
+			p.Objects = append(p.Objects, o)
 		}
-		if len(hash) != len(o.Hash) {
-			return store.Page{}, fmt.Errorf("postgres: object %s has a hash of %d bytes", o.ID, len(hash))
-		}
-		copy(o.Hash[:], hash)
-		o.DateAdded = fromMicros(added)
-		size += len(o.Raw)
-		p.Objects = append(p.Objects, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		rows.Close()
+		return rows.Err()
+	})
+	if err != nil {
 		return store.Page{}, fmt.Errorf("postgres: query objects: %w", err)
 	}
 	return p, nil

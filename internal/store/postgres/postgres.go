@@ -265,7 +265,7 @@ func (db *DB) collectionPK(ctx context.Context, id string) (int64, error) {
 	if ok {
 		return pk, nil
 	}
-	err := db.pool.QueryRow(ctx, "SELECT pk FROM collections WHERE id = $1", id).Scan(&pk)
+	err := db.queryRow(ctx, "SELECT pk FROM collections WHERE id = $1", id).Scan(&pk)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, fmt.Errorf("collection %q: %w", id, store.ErrNotFound)
 	}
@@ -318,4 +318,62 @@ type args []any
 func (a *args) add(v any) string {
 	*a = append(*a, v)
 	return fmt.Sprintf("$%d", len(*a))
+}
+
+// readAttempts bounds how often a read is tried.
+const readAttempts = 3
+
+// read runs fn, a read that may be repeated, and runs it again on a new
+// connection when it failed because its session was lost (the server
+// restarted, or ended the session): a pooled connection can die while
+// idle, and a client should not get an error that a second attempt
+// answers. fn must reset what it collects.
+func (db *DB) read(ctx context.Context, fn func() error) error {
+	var err error
+	for attempt := range readAttempts {
+		if attempt > 0 {
+			db.retries.Add(1)
+			db.pool.Reset()
+			select {
+			case <-ctx.Done():
+				return errors.Join(err, ctx.Err())
+			case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+			}
+		}
+		if err = fn(); err == nil || errors.Is(err, pgx.ErrNoRows) || !connectionLost(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// queryRow is pool.QueryRow with the retries of read.
+func (db *DB) queryRow(ctx context.Context, sql string, a ...any) pgx.Row {
+	return retryRow{db: db, ctx: ctx, sql: sql, args: a}
+}
+
+type retryRow struct {
+	db   *DB
+	ctx  context.Context
+	sql  string
+	args []any
+}
+
+func (r retryRow) Scan(dest ...any) error {
+	return r.db.read(r.ctx, func() error { return r.db.pool.QueryRow(r.ctx, r.sql, r.args...).Scan(dest...) })
+}
+
+// collect runs a query and collects its rows with fn, with the retries of
+// read.
+func collect[T any](ctx context.Context, db *DB, fn pgx.RowToFunc[T], sql string, a ...any) ([]T, error) {
+	var out []T
+	err := db.read(ctx, func() error {
+		rows, err := db.pool.Query(ctx, sql, a...)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, fn)
+		return err
+	})
+	return out, err
 }
