@@ -126,6 +126,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%s: empty file name", f.name)
 		}
 	}
+	if !IsPostgresURL(c.Database) && strings.Contains(c.Database, "=") {
+		return errors.New("database: an SQLite file name or a postgres:// URL; key=value settings are not supported")
+	}
 	return nil
 }
 

@@ -26,14 +26,24 @@ func IsPostgresURL(s string) bool {
 // every user of the machine (ps), so it belongs in a file
 // (--database-file), in $PUENTE_DATABASE, or in PGPASSWORD or ~/.pgpass.
 func CheckDatabaseURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || !IsPostgresURL(s) || u.Host == "" {
-		return errors.New("database: want a URL like postgres://puente@db.example.gov:5432/puente")
+	u, err := parseDatabaseURL(s)
+	if err != nil {
+		return err
 	}
-	if _, ok := u.User.Password(); ok {
+	if _, ok := u.User.Password(); ok || u.Query().Has("password") || u.Query().Has("sslpassword") {
 		return errors.New("database: the URL holds a password; put the URL in a file and give --database-file, or set PGPASSWORD or ~/.pgpass")
 	}
 	return nil
+}
+
+// parseDatabaseURL parses a PostgreSQL URL: a host in the URL or in its
+// host parameter (a Unix socket directory, for peer authentication).
+func parseDatabaseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || !IsPostgresURL(s) || (u.Host == "" && u.Query().Get("host") == "") {
+		return nil, errors.New("database: want a URL like postgres://puente@db.example.gov:5432/puente")
+	}
+	return u, nil
 }
 
 // databaseURL returns the PostgreSQL URL the configuration names, or ""
@@ -63,12 +73,27 @@ func (c Config) DatabaseName() string {
 		return "PostgreSQL, URL in " + c.Path(c.DatabaseFile)
 	}
 	if IsPostgresURL(c.Database) {
-		if u, err := url.Parse(c.Database); err == nil {
-			return u.Redacted()
-		}
-		return "PostgreSQL"
+		return databaseURLName(c.Database)
 	}
 	return c.Path(c.Database)
+}
+
+// databaseURLName names the database of a PostgreSQL URL, without
+// anything secret: user, host, port and database only (a password may
+// also be a query parameter).
+func databaseURLName(s string) string {
+	u, err := parseDatabaseURL(s)
+	if err != nil {
+		return "PostgreSQL"
+	}
+	user := ""
+	if u.User != nil {
+		user = u.User.Username() + "@"
+	}
+	if u.Host == "" { // a Unix socket directory
+		return "postgres://" + user + u.Path + "?host=" + u.Query().Get("host")
+	}
+	return "postgres://" + user + u.Host + u.Path
 }
 
 // openStore opens the node's database: SQLite or PostgreSQL.

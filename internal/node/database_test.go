@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/puente-project/puente/internal/store/postgres"
+	"github.com/puente-project/puente/internal/store/postgres/pgtest"
 )
 
 // TestOpenStoreWaiting checks that serve keeps trying, and says why, while
@@ -59,5 +61,92 @@ func TestDatabaseFile(t *testing.T) {
 	cfg.DatabaseFile = "url"
 	if _, err := cfg.databaseURL(); err == nil {
 		t.Error("a database_file without a postgres:// URL was accepted")
+	}
+}
+
+func TestCheckDatabaseURL(t *testing.T) {
+	tests := []struct {
+		url  string
+		want string // "" for none; else part of the error
+		name string // DatabaseName, without secrets
+	}{
+		{"postgres://puente@db.example:5432/puente", "", "postgres://puente@db.example:5432/puente"},
+		{"postgresql://db.example/puente?sslmode=verify-full", "", "postgres://db.example/puente"},
+		{"postgres:///puente?host=/run/postgresql", "", "postgres:///puente?host=/run/postgresql"},
+		{"postgres://puente:pw@db.example/puente", "holds a password", "postgres://puente@db.example/puente"},
+		{"postgres://puente@db.example/puente?password=pw", "holds a password", "postgres://puente@db.example/puente"},
+		{"postgres://puente@db.example/puente?sslpassword=pw", "holds a password", "postgres://puente@db.example/puente"},
+		{"postgres:///puente", "want a URL", "PostgreSQL"},
+		{"host=db.example dbname=puente", "want a URL", ""},
+	}
+	for _, tc := range tests {
+		err := CheckDatabaseURL(tc.url)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("CheckDatabaseURL(%q) = %v, want %q", tc.url, err, tc.want)
+		}
+		if !IsPostgresURL(tc.url) {
+			continue
+		}
+		cfg := Config{Party: "MEX", Dir: t.TempDir(), Database: tc.url}.withDefaults()
+		if got := cfg.DatabaseName(); got != tc.name || strings.Contains(got, "pw") {
+			t.Errorf("DatabaseName of %q = %q, want %q", tc.url, got, tc.name)
+		}
+	}
+	cfg := Config{Party: "MEX", Database: "host=db.example dbname=puente"}.withDefaults()
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "key=value") {
+		t.Errorf("Validate of a key=value database = %v", err)
+	}
+}
+
+// TestInitPostgres creates a node on PostgreSQL, checks that an init cut
+// short while filling the database can be run again, and that a node
+// never opens on a database that holds none.
+func TestInitPostgres(t *testing.T) {
+	dsn := pgtest.Database(t)
+	setInitFault(t, "database") // after the internal collection, before the admin user
+	dir := filepath.Join(t.TempDir(), "mex")
+	if _, err := Init(t.Context(), InitOptions{Dir: dir, Party: "MEX", Database: dsn}); err == nil {
+		t.Fatal("Init succeeded despite the fault")
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("failed Init left %s behind (%v)", dir, err)
+	}
+	setInitFault(t, "")
+	res, err := Init(t.Context(), InitOptions{Dir: dir, Party: "MEX", Database: dsn})
+	if err != nil {
+		t.Fatalf("Init after an init cut short: %v", err)
+	}
+	n, err := Open(t.Context(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := n.Store().User(t.Context(), AdminUser)
+	n.Close()
+	if err != nil || u.Name != AdminUser {
+		t.Fatalf("admin user: %v %v", u, err)
+	}
+	if res.Internal.ID == "" {
+		t.Fatal("no internal collection in the result")
+	}
+
+	// A second node on the same database is refused.
+	other := filepath.Join(t.TempDir(), "usa")
+	if _, err := Init(t.Context(), InitOptions{Dir: other, Party: "USA", Database: dsn}); err == nil || !strings.Contains(err.Error(), "already holds a node") {
+		t.Fatalf("Init on a used database = %v", err)
+	}
+	if _, err := os.Stat(other); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("refused Init left %s behind", other)
+	}
+
+	// The node's directory pointed at an empty database does not open.
+	empty := pgtest.Database(t)
+	_, err = Open(t.Context(), dir, Options{Getenv: func(k string) string {
+		if k == EnvDatabase {
+			return empty
+		}
+		return ""
+	}})
+	if err == nil || !strings.Contains(err.Error(), "holds no node") {
+		t.Fatalf("Open on an empty database = %v", err)
 	}
 }

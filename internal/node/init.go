@@ -221,9 +221,18 @@ func initFiles(ctx context.Context, cfg Config, staging string, dnsNames []strin
 	}
 
 	password := auth.NewPassword()
-	internal, err := initDatabase(ctx, cfg, in(cfg.Database), password, now)
+	dsn, err := cfg.databaseURL()
 	if err != nil {
 		return InitResult{}, nil, err
+	}
+	// An SQLite database is made in the staging directory with the other
+	// files. A PostgreSQL one is filled last, once every file is in place,
+	// so that a failure before it leaves the database untouched.
+	var internal store.Collection
+	if dsn == "" {
+		if internal, err = initDatabase(ctx, cfg, in(cfg.Database), password, now); err != nil {
+			return InitResult{}, nil, err
+		}
 	}
 	if err := writeFile(in(ConfigFile), cfg.marshal(), 0o600); err != nil {
 		return InitResult{}, nil, err
@@ -251,6 +260,11 @@ func initFiles(ctx context.Context, cfg Config, staging string, dnsNames []strin
 			return InitResult{}, moved, err
 		}
 		moved = append(moved, dst)
+	}
+	if dsn != "" {
+		if internal, err = initDatabase(ctx, cfg, "", password, now); err != nil {
+			return InitResult{}, moved, err
+		}
 	}
 	if err := os.Remove(staging); err != nil {
 		return InitResult{}, moved, err
@@ -289,13 +303,14 @@ func initDatabase(ctx context.Context, cfg Config, path, password string, now ti
 			err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
 		}
 	}()
-	if cs, err := st.Collections(ctx); err != nil {
-		return store.Collection{}, fmt.Errorf("list collections: %w", err)
-	} else if len(cs) > 0 {
-		return store.Collection{}, fmt.Errorf("the database %s already holds a node's data; give an empty database", cfg.DatabaseName())
+	if err := checkNewDatabase(ctx, st, party); err != nil {
+		return store.Collection{}, fmt.Errorf("the database %s %w; give an empty database", cfg.DatabaseName(), err)
 	}
 	internal, err := ensureInternal(ctx, st, party, now)
 	if err != nil {
+		return store.Collection{}, err
+	}
+	if err := initFault("database"); err != nil {
 		return store.Collection{}, err
 	}
 	hash, err := auth.HashPassword(password)
@@ -312,6 +327,25 @@ func initDatabase(ctx context.Context, cfg Config, path, password string, now ti
 		return store.Collection{}, fmt.Errorf("create user %s: %w", AdminUser, err)
 	}
 	return internal, nil
+}
+
+// checkNewDatabase returns an error unless st holds no node's data: no
+// user, and no collection but the internal collection of party that an
+// init cut short left behind.
+func checkNewDatabase(ctx context.Context, st store.Store, party string) error {
+	us, err := st.Users(ctx)
+	if err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	cs, err := st.Collections(ctx)
+	if err != nil {
+		return fmt.Errorf("list collections: %w", err)
+	}
+	aborted := len(cs) == 1 && cs[0].Internal && slices.Equal(cs[0].Members, []string{party})
+	if len(us) > 0 || (len(cs) > 0 && !aborted) {
+		return errors.New("already holds a node's data")
+	}
+	return nil
 }
 
 // ensureInternal returns the party-internal collection, creating it if the

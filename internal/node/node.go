@@ -34,6 +34,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -151,7 +152,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open node %s: %w", cfg.Dir, err)
 	}
-	if _, err := ensureInternal(ctx, st, cfg.Party, n.now()); err != nil {
+	if err := checkInternal(ctx, st); err != nil {
 		return nil, errors.Join(fmt.Errorf("open node %s: %w", cfg.Dir, err), st.Close())
 	}
 	n.st = st
@@ -394,4 +395,18 @@ func newInstanceID() string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), b)
+}
+
+// checkInternal returns an error unless st holds a node: its internal
+// collection, which Init makes. A database setting that names the wrong
+// database must not become an empty node.
+func checkInternal(ctx context.Context, st store.Store) error {
+	cs, err := st.Collections(ctx)
+	if err != nil {
+		return fmt.Errorf("list collections: %w", err)
+	}
+	if !slices.ContainsFunc(cs, func(c store.Collection) bool { return c.Internal }) {
+		return errors.New("the database holds no node: check its setting (database, database_file, $PUENTE_DATABASE), or create a node with puente init")
+	}
+	return nil
 }

@@ -175,7 +175,7 @@ SELECT $1, n.added, n.id, n.type, n.spec, n.version, n.key, true, true,
 	n.org, n.all_members, n.parties, n.expires, n.hash, n.raw
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::bigint[], $12::bytea[], $13::bytea[])
 	AS n(added, id, type, spec, version, key, org, all_members, parties, expires, hash, raw)
-ON CONFLICT DO NOTHING
+ON CONFLICT (collection, object_id, version_key) DO NOTHING
 RETURNING object_id, version_key, date_added_us`,
 			pk, cols.added, cols.ids, cols.types, cols.specs, cols.versions, cols.keys, cols.org, cols.all, cols.parties, cols.expires, cols.hashes, cols.raws)
 		if err != nil {
@@ -319,7 +319,9 @@ func (db *DB) Objects(ctx context.Context, q store.Query) (store.Page, error) {
 	query, a := objectsQuery(pk, q)
 	var p store.Page
 	err = db.read(ctx, func() error {
-		rows, err := db.pool.Query(ctx, query, a...)
+		// Planned for these values, never from a cached generic plan:
+		// how rare a type or an id is decides which index to read.
+		rows, err := db.pool.Query(ctx, query, append([]any{pgx.QueryExecModeExec}, a...)...)
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync"
@@ -92,6 +93,22 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		// pgx's parse errors quote the DSN with its password masked.
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	if err := checkPassword(dsn, cfg.ConnConfig.Password); err != nil {
+		return nil, err
+	}
+	// A process that stops (frozen, cut off) inside a transaction must
+	// not keep the collection or ledger locks for hours: the server ends
+	// such a session after a minute, and notices a dead peer within two.
+	for k, v := range map[string]string{
+		"idle_in_transaction_session_timeout": "60s",
+		"tcp_keepalives_idle":                 "60",
+		"tcp_keepalives_interval":             "10",
+		"tcp_keepalives_count":                "6",
+	} {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	switch {
 	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
@@ -124,6 +141,23 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		now = time.Now
 	}
 	return &DB{pool: pool, now: now, collections: make(map[string]int64)}, nil
+}
+
+// checkPassword refuses a URL whose password pgx did not read as net/url
+// does (an '@' or ':' not percent-encoded): pgx would take part of the
+// password for the host name and show it in every error.
+func checkPassword(dsn, parsed string) error {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return nil
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return errors.New("postgres: the database URL does not parse")
+	}
+	if pw, ok := u.User.Password(); ok && pw != parsed {
+		return errors.New("postgres: the password in the database URL must be percent-encoded (@ as %40, : as %3A, / as %2F)")
+	}
+	return nil
 }
 
 // isUnreachable reports an error of connecting that may pass: the server
