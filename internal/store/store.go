@@ -65,7 +65,10 @@ type Store interface {
 	// already given in that collection (microsecond precision; ties are bumped
 	// by one microsecond). An object whose (id, version) is already stored with
 	// the same hash is a Duplicate (nothing written); with another hash it is a
-	// Conflict (nothing written). When err is non-nil nothing was written.
+	// Conflict (nothing written). When err is non-nil nothing was written,
+	// with one exception: when a database server's connection is lost
+	// during the commit itself, the outcome is unknown; adding the same
+	// objects again then reports what was stored as Duplicate.
 	// Returns ErrNotFound when the collection does not exist.
 	AddObjects(ctx context.Context, collectionID string, objs []NewObject) ([]AddResult, error)
 	// Objects returns the page of object versions that q selects, in
