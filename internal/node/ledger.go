@@ -30,19 +30,39 @@ const defaultCheckpointEvery = 250 * time.Millisecond
 // made. Several processes may run it at once: a checkpoint is a pure
 // function of the log and the key, so two signers write the same bytes.
 func PublishCheckpoints(ctx context.Context, st store.Store, party string, signer note.Signer, now time.Time) ([]store.StoredCheckpoint, error) {
+	due, err := dueCheckpoints(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	return signCheckpoints(ctx, st, party, signer, now, due)
+}
+
+// dueCheckpoints returns the logs of st that have grown since their last
+// checkpoint.
+func dueCheckpoints(ctx context.Context, st store.Store) ([]store.Log, error) {
 	logs, err := st.Logs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var made []store.StoredCheckpoint
+	var due []store.Log
 	for _, l := range logs {
 		last, err := st.LatestCheckpoint(ctx, l.Name)
 		switch {
 		case err == nil && last.Size >= l.Size:
 			continue
 		case err != nil && !errors.Is(err, store.ErrNotFound):
-			return made, err
+			return nil, err
 		}
+		due = append(due, l)
+	}
+	return due, nil
+}
+
+// signCheckpoints signs and records a checkpoint of each of logs at its
+// size.
+func signCheckpoints(ctx context.Context, st store.Store, party string, signer note.Signer, now time.Time, logs []store.Log) ([]store.StoredCheckpoint, error) {
+	var made []store.StoredCheckpoint
+	for _, l := range logs {
 		root, err := ledger.TreeHash(ctx, store.LogSource(st, l.Name), l.Size)
 		if err != nil {
 			return made, fmt.Errorf("log %s: %w", l.Name, err)
@@ -106,12 +126,17 @@ const signerLease = "checkpoint-signer"
 // publishRound signs the checkpoints of the logs that grew, when this
 // process holds the signer lease; it returns none otherwise. The lease
 // lasts a few intervals: another process takes over when this one stops.
+// An idle node writes nothing: the lease is taken only when a log grew.
 func (n *Node) publishRound(ctx context.Context) ([]store.StoredCheckpoint, error) {
+	due, err := dueCheckpoints(ctx, n.st)
+	if err != nil || len(due) == 0 {
+		return nil, err
+	}
 	held, err := n.st.Lease(ctx, signerLease, n.instance, 4*n.checkpointEvery)
 	if err != nil || !held {
 		return nil, err
 	}
-	return PublishCheckpoints(ctx, n.st, n.cfg.Party, n.signer, n.now())
+	return signCheckpoints(ctx, n.st, n.cfg.Party, n.signer, n.now(), due)
 }
 
 // notifier tells partner of new checkpoints, one call at a time, until

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -377,4 +379,30 @@ func basic(user, pw string) string {
 	r, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "/", nil)
 	r.SetBasicAuth(user, pw)
 	return strings.TrimPrefix(r.Header.Get("Authorization"), "Basic ")
+}
+
+// TestPublishRoundLease checks that an idle node takes no signer lease
+// (it writes nothing four times a second), and that a node signs only
+// while it holds the lease.
+func TestPublishRoundLease(t *testing.T) {
+	n, res, _ := openNode(t)
+	ctx := t.Context()
+	if made, err := n.publishRound(ctx); err != nil || len(made) != 0 {
+		t.Fatalf("publishRound on an empty node = %v, %v", made, err)
+	}
+	// Nothing was due: the lease is free for another process.
+	if held, err := n.st.Lease(ctx, signerLease, "another process", time.Hour); err != nil || !held {
+		t.Fatalf("the lease was taken by an idle node (%v, %v)", held, err)
+	}
+	id, raw := indicator(1)
+	o := store.NewObject{ID: id, Type: "indicator", SpecVersion: "2.1", Hash: sha256.Sum256([]byte(raw)), Raw: []byte(raw)}
+	if _, err := n.st.AddObjects(ctx, res.Internal.ID, []store.NewObject{o}); err != nil {
+		t.Fatal(err)
+	}
+	if made, err := n.publishRound(ctx); err != nil || len(made) != 0 {
+		t.Fatalf("publishRound without the lease = %v, %v; want nothing signed", made, err)
+	}
+	if _, err := n.st.LatestCheckpoint(ctx, store.InternalLog); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a checkpoint was signed without the lease: %v", err)
+	}
 }
