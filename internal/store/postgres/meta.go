@@ -21,14 +21,14 @@ func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
 	if c.ID == "" {
 		return errors.New("postgres: create collection: empty id")
 	}
-	return db.tx(ctx, func(ctx context.Context, t *wtx) error { return t.createCollection(ctx, c) })
+	return db.tx(ctx, func(ctx context.Context, t *wtx) error { return t.CreateCollection(ctx, c) })
 }
 
 // collectionsLock serialises the creation of collections, so that the
 // check of ids against aliases holds across processes.
 const collectionsLock int64 = 0x7075656e74650003
 
-func (t *wtx) createCollection(ctx context.Context, c store.Collection) error {
+func (t *wtx) CreateCollection(ctx context.Context, c store.Collection) error {
 	if _, err := t.tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", collectionsLock); err != nil {
 		return fmt.Errorf("postgres: create collection: %w", err)
 	}

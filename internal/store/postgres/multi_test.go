@@ -216,15 +216,7 @@ func TestConnectionsKilled(t *testing.T) {
 	if err := db.CreateCollection(t.Context(), store.Collection{ID: coll, Title: "faults", Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := pgx.Connect(t.Context(), pgtest.ServerURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	var name string
-	if err := db.pool.QueryRow(t.Context(), "SELECT current_database()").Scan(&name); err != nil {
-		t.Fatal(err)
-	}
+	endSessions := sessionEnder(t, db)
 
 	const writers, batches, per = 4, 40, 50
 	ack := &acked{m: map[string]time.Time{}}
@@ -262,9 +254,7 @@ func TestConnectionsKilled(t *testing.T) {
 				return
 			case <-time.After(150 * time.Millisecond):
 			}
-			var n int64
-			err := admin.QueryRow(context.Background(),
-				"SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name).Scan(&n)
+			n, err := endSessions(false)
 			if err != nil {
 				failed.Store(fmt.Errorf("terminate backends: %w", err))
 				return
@@ -314,15 +304,7 @@ func TestReadsAfterKill(t *testing.T) {
 	if err := db.CreateToken(t.Context(), tok); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := pgx.Connect(t.Context(), pgtest.ServerURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	var name string
-	if err := db.pool.QueryRow(t.Context(), "SELECT current_database()").Scan(&name); err != nil {
-		t.Fatal(err)
-	}
+	endSessions := sessionEnder(t, db)
 	reads := []struct {
 		name string
 		fn   func() error
@@ -346,9 +328,8 @@ func TestReadsAfterKill(t *testing.T) {
 			wg.Go(func() { db.pool.Exec(context.Background(), "SELECT pg_sleep(0.01)") })
 		}
 		wg.Wait()
-		var n int64
-		if err := admin.QueryRow(t.Context(),
-			"SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name).Scan(&n); err != nil {
+		n, err := endSessions(true)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if n == 0 {
@@ -357,5 +338,32 @@ func TestReadsAfterKill(t *testing.T) {
 		if err := r.fn(); err != nil {
 			t.Errorf("%s right after %d sessions ended: %v", r.name, n, err)
 		}
+	}
+}
+
+// sessionEnder returns a function that ends every session of db's
+// database (pg_terminate_backend; with wait, until each has ended) and
+// returns how many it ended. It uses a connection of its own, closed when t ends;
+// one goroutine at a time may call it.
+func sessionEnder(t *testing.T, db *DB) func(wait bool) (int64, error) {
+	t.Helper()
+	admin, err := pgx.Connect(t.Context(), pgtest.ServerURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	var name string
+	if err := db.pool.QueryRow(t.Context(), "SELECT current_database()").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	return func(wait bool) (int64, error) {
+		timeout := 0 // ms; 0: signal and go on
+		if wait {
+			timeout = 5000
+		}
+		var n int64
+		err := admin.QueryRow(context.Background(),
+			"SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, $2)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name, timeout).Scan(&n)
+		return n, err
 	}
 }

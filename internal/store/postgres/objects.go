@@ -25,7 +25,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []store.
 	var results []store.AddResult
 	err := db.tx(ctx, func(ctx context.Context, t *wtx) error {
 		results = make([]store.AddResult, len(objs))
-		return t.addObjects(ctx, collectionID, objs, results)
+		return t.AddObjects(ctx, collectionID, objs, results)
 	})
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (t *wtx) lockCollection(ctx context.Context, collectionID string) (pk, last
 // did not insert are looked up to tell a duplicate from a conflict. A
 // date_added given to an object that turns out to be stored already is
 // not used; the ones used still increase.
-func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.NewObject, results []store.AddResult) error {
+func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.NewObject, results []store.AddResult) error {
 	pk, last, err := t.lockCollection(ctx, collectionID)
 	if err != nil {
 		return err
@@ -464,7 +464,7 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, m
 	var n int
 	err := db.tx(ctx, func(ctx context.Context, t *wtx) error {
 		var err error
-		n, err = t.deleteObject(ctx, collectionID, objectID, m, specVersions)
+		n, err = t.DeleteObject(ctx, collectionID, objectID, m, specVersions)
 		return err
 	})
 	if err != nil {
@@ -473,7 +473,7 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, m
 	return n, nil
 }
 
-func (t *wtx) deleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
+func (t *wtx) DeleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
 	pk, _, err := t.lockCollection(ctx, collectionID)
 	if err != nil {
 		return 0, err

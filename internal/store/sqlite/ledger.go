@@ -466,7 +466,7 @@ func (db *DB) ApplyPull(ctx context.Context, p store.Pull) ([]store.AddResult, e
 			return fmt.Errorf("sqlite: %w", err)
 		}
 		// The writer may run this again: conflicts is set, not appended to.
-		if conflicts, err = store.ApplyReplicas(ctx, replicaTx{t}, p.Party, now(), p.Collections); err != nil {
+		if conflicts, err = store.ApplyReplicas(ctx, t, p.Party, now(), p.Collections); err != nil {
 			return err
 		}
 		_, err = t.tx.ExecContext(ctx, `
@@ -557,12 +557,12 @@ WHERE leases.holder = excluded.holder OR leases.until_us <= ?`, name, holder, no
 	return held, err
 }
 
-// replicaTx is a write transaction as store.ApplyReplicas uses it.
-type replicaTx struct{ t *wtx }
-
-func (r replicaTx) CollectionOrigin(ctx context.Context, id string) (string, bool, error) {
+// CollectionOrigin returns the origin of the collection id (wtx is the
+// store.ReplicaTx of store.ApplyReplicas, with AddObjects, DeleteObject
+// and CreateCollection).
+func (t *wtx) CollectionOrigin(ctx context.Context, id string) (string, bool, error) {
 	var origin string
-	err := r.t.tx.QueryRowContext(ctx, "SELECT origin FROM collections WHERE id = ?", id).Scan(&origin)
+	err := t.tx.QueryRowContext(ctx, "SELECT origin FROM collections WHERE id = ?", id).Scan(&origin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -572,14 +572,4 @@ func (r replicaTx) CollectionOrigin(ctx context.Context, id string) (string, boo
 	return origin, true, nil
 }
 
-func (r replicaTx) CreateCollection(ctx context.Context, c store.Collection) error {
-	return r.t.createCollection(ctx, c)
-}
-
-func (r replicaTx) AddObjects(ctx context.Context, id string, objs []store.NewObject, results []store.AddResult) error {
-	return r.t.addObjects(ctx, id, objs, results)
-}
-
-func (r replicaTx) DeleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
-	return r.t.deleteObject(ctx, collectionID, objectID, m, specVersions)
-}
+var _ store.ReplicaTx = (*wtx)(nil)

@@ -25,10 +25,10 @@ func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
 	if c.ID == "" {
 		return errors.New("sqlite: create collection: empty id")
 	}
-	return db.w.do(ctx, func(ctx context.Context, t *wtx) error { return t.createCollection(ctx, c) })
+	return db.w.do(ctx, func(ctx context.Context, t *wtx) error { return t.CreateCollection(ctx, c) })
 }
 
-func (t *wtx) createCollection(ctx context.Context, c store.Collection) error {
+func (t *wtx) CreateCollection(ctx context.Context, c store.Collection) error {
 	{
 		var n int
 		err := t.tx.QueryRowContext(ctx,

@@ -24,7 +24,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []store.
 	var results []store.AddResult
 	err := db.w.do(ctx, func(ctx context.Context, t *wtx) error {
 		results = make([]store.AddResult, len(objs))
-		return t.addObjects(ctx, collectionID, objs, results)
+		return t.AddObjects(ctx, collectionID, objs, results)
 	})
 	if err != nil {
 		return nil, err
@@ -32,7 +32,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []store.
 	return results, nil
 }
 
-func (t *wtx) addObjects(ctx context.Context, collectionID string, objs []store.NewObject, results []store.AddResult) error {
+func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.NewObject, results []store.AddResult) error {
 	var pk, last int64
 	err := t.stmt(ctx, stCollectionForWrite).QueryRowContext(ctx, collectionID).Scan(&pk, &last)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -333,7 +333,7 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, m
 	var n int
 	err := db.w.do(ctx, func(ctx context.Context, t *wtx) error {
 		var err error
-		n, err = t.deleteObject(ctx, collectionID, objectID, m, specVersions)
+		n, err = t.DeleteObject(ctx, collectionID, objectID, m, specVersions)
 		return err
 	})
 	if err != nil {
@@ -342,7 +342,7 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, m
 	return n, nil
 }
 
-func (t *wtx) deleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
+func (t *wtx) DeleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
 	var pk, last int64
 	err := t.stmt(ctx, stCollectionForWrite).QueryRowContext(ctx, collectionID).Scan(&pk, &last)
 	if errors.Is(err, sql.ErrNoRows) {
