@@ -366,15 +366,3 @@ func orDefault(s, def string) string {
 	}
 	return s
 }
-
-// Recipients returns the members of a group, other than self, that rs
-// releases the object to at time now: the channels whose logs record it.
-func (rs ReleaseSet) Recipients(members []string, self string, now time.Time) []string {
-	var out []string
-	for _, p := range members {
-		if p != self && !slices.Contains(out, p) && rs.Allows(p, members, now) {
-			out = append(out, p)
-		}
-	}
-	return out
-}

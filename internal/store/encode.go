@@ -90,3 +90,19 @@ func ExpiresMicros(t time.Time) int64 {
 	}
 	return max(t.Truncate(time.Microsecond).UnixMicro(), 1)
 }
+
+// Recipients returns the members, other than the originator, that r
+// releases a version to at time now: the parties a store releases it to
+// when it is added. members is an EncodeSet list.
+func (r Release) Recipients(members []string, now time.Time) []string {
+	if e := ExpiresMicros(r.Expires); e != 0 && e <= now.UnixMicro() {
+		return nil // as the drivers' queries compare it
+	}
+	var out []string
+	for _, p := range members {
+		if p != r.Originator && (r.AllMembers || slices.Contains(r.Parties, p)) && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

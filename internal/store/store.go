@@ -47,9 +47,12 @@ type Store interface {
 	CreateCollection(ctx context.Context, c Collection) error
 	// SetMembers replaces the member parties of a collection;
 	// ErrNotFound when there is no such collection. For each party that
-	// joins, it appends to that party's channel log, in the same
-	// transaction, every version of the collection now released to it.
-	// A replica collection's members cannot be set (ErrReplica).
+	// joins, it releases to that party, in the same transaction, every
+	// version of the collection its Release now releases to it and that
+	// was never released to it before, oldest first: each is recorded on
+	// the party's channel log and given a date_added of that party's (see
+	// AddObjects). A replica collection's members cannot be set
+	// (ErrReplica).
 	SetMembers(ctx context.Context, idOrAlias string, members []string) error
 	// SetArchived archives or reopens a collection; ErrNotFound when there
 	// is no such collection.
@@ -65,7 +68,20 @@ type Store interface {
 	// already given in that collection (microsecond precision; ties are bumped
 	// by one microsecond). An object whose (id, version) is already stored with
 	// the same hash is a Duplicate (nothing written); with another hash it is a
-	// Conflict (nothing written). When err is non-nil nothing was written,
+	// Conflict (nothing written).
+	//
+	// Each added version is recorded, in the same transaction, on the
+	// internal log and released to the members of the collection (as they
+	// are at that moment), other than its originator, that its Release
+	// releases it to now; never for a replica collection. Each party it is
+	// released to gets it on its channel log and sees it with a date_added
+	// of its own: unique and strictly increasing per collection and party,
+	// the time of the add or one microsecond after the party's last, so
+	// that the gaps between the versions a partner sees say nothing of the
+	// versions withheld from it (G1). The channel entry's time is that
+	// date_added.
+	//
+	// When err is non-nil nothing was written,
 	// with one exception: when a database server's connection is lost
 	// during the commit itself, the outcome is unknown; adding the same
 	// objects again then reports what was stored as Duplicate.
@@ -223,10 +239,6 @@ type NewObject struct {
 	VersionKey string
 	Hash       [32]byte // SHA-256 of the object's canonical (RFC 8785) bytes
 	Raw        []byte   // the object exactly as received
-	// Channels are the partner parties whose channel log records this
-	// version when it is added, besides the internal log: the parties it
-	// is released to at the time, other than the node's own.
-	Channels []string
 	// Release says to which parties this version may go; see Release. The
 	// zero value releases to nobody but the node's own users.
 	Release Release
@@ -316,11 +328,15 @@ type Query struct {
 	// NoContent leaves Object.Raw nil (manifests and version lists).
 	NoContent bool
 	// ReleasedTo, when set, keeps only versions released to this party (a
-	// partner reading through federation or TAXII), at time Now (zero:
-	// the current time). Empty for the node's own users, who see every
-	// version the node holds. Version selection (first, last) is among the
-	// versions released to the party: a version withheld from it looks
-	// exactly absent, so its newest version is the newest released to it.
+	// partner reading through federation or TAXII): the versions recorded
+	// on its channel (AddObjects, SetMembers) whose Release still
+	// releases them to it at time Now (zero: the current time). Their
+	// DateAdded is then the party's own (see AddObjects), and AddedAfter
+	// compares with it. Empty for the node's own users, who see every
+	// version the node holds with the collection's date_added. Version
+	// selection (first, last) is among the versions released to the
+	// party: a version withheld from it looks exactly absent, so its
+	// newest version is the newest released to it.
 	ReleasedTo string
 	Now        time.Time
 }

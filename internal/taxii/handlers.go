@@ -571,8 +571,7 @@ func (s *Server) share(ctx context.Context, p auth.Principal, c store.Collection
 		rs := marking.Compute(mos[i], group, reg)
 		objs = append(objs, store.NewObject{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
 			Version: o.Version, VersionKey: o.VersionKey, Hash: o.Hash, Raw: o.Raw,
-			Channels: rs.Recipients(c.Members, s.cfg.Party, requested),
-			Release:  store.Release{Originator: rs.Originator, AllMembers: rs.AllMembers, Parties: rs.Parties, Expires: rs.Expires}})
+			Release: store.Release{Originator: rs.Originator, AllMembers: rs.AllMembers, Parties: rs.Parties, Expires: rs.Expires}})
 	}
 	if len(objs) > 0 {
 		results, err := s.st.AddObjects(ctx, c.ID, objs)

@@ -188,3 +188,89 @@ func TestProbeACSOtherControls(t *testing.T) {
 		t.Errorf("ACS marking restricted to organization MEX-SSPC released to USA (all members)")
 	}
 }
+
+// manifestDates returns the ids and date_added values of a manifest page.
+func manifestDates(t *testing.T, r response) (ids []string, dates []time.Time) {
+	t.Helper()
+	if r.status != http.StatusOK {
+		t.Fatalf("manifest: status %d: %s", r.status, r.body)
+	}
+	var m struct {
+		Objects []struct {
+			ID        string `json:"id"`
+			DateAdded string `json:"date_added"`
+		} `json:"objects"`
+	}
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("manifest: %v: %s", err, r.body)
+	}
+	for _, o := range m.Objects {
+		d, err := time.Parse(time.RFC3339Nano, o.DateAdded)
+		if err != nil {
+			t.Fatalf("manifest: date_added %q: %v", o.DateAdded, err)
+		}
+		ids, dates = append(ids, o.ID), append(dates, d)
+	}
+	return ids, dates
+}
+
+// P10: the gaps between the date_added values a partner sees counted the
+// versions withheld from it. Each partner now has its own sequence: one
+// envelope of versions, every other one TLP:RED, reaches USA a
+// microsecond apart, and the headers agree with the manifest.
+func TestProbeDateAddedGaps(t *testing.T) {
+	e := probeEnv(t)
+	var objs [][]byte
+	for i := range 20 {
+		m := marking.TLPGreen
+		if i%2 == 1 {
+			m = marking.TLPRed
+		}
+		objs = append(objs, markedObject(i, v1, []string{m}, nil))
+	}
+	e.add(armsColl, objs...)
+	manifest := root + "collections/" + armsColl + "/manifest/"
+	if ids, _ := manifestDates(t, e.get(manifest, "alice")); len(ids) != 20 {
+		t.Fatalf("MEX's own user sees %d versions, want 20", len(ids))
+	}
+	r := e.get(manifest, "USA")
+	ids, dates := manifestDates(t, r)
+	if len(ids) != 10 {
+		t.Fatalf("USA sees %d versions, want the 10 TLP:GREEN ones", len(ids))
+	}
+	for i := 1; i < len(dates); i++ {
+		if d := dates[i].Sub(dates[i-1]); d != time.Microsecond {
+			t.Errorf("USA: %s added %v after %s: the gap tells what was withheld between them", ids[i], d, ids[i-1])
+		}
+	}
+	first, last := r.header.Get("X-TAXII-Date-Added-First"), r.header.Get("X-TAXII-Date-Added-Last")
+	if f, _ := time.Parse(time.RFC3339Nano, first); !f.Equal(dates[0]) {
+		t.Errorf("X-TAXII-Date-Added-First %s, the manifest's first is %v", first, dates[0])
+	}
+	if l, _ := time.Parse(time.RFC3339Nano, last); !l.Equal(dates[len(dates)-1]) {
+		t.Errorf("X-TAXII-Date-Added-Last %s, the manifest's last is %v", last, dates[len(dates)-1])
+	}
+}
+
+// P11: a party that joined a group got its history with the old
+// date_added values, so its TAXII client, polling with added_after, never
+// saw them. They are now new to it.
+func TestProbeNewMemberPolling(t *testing.T) {
+	e := probeEnv(t)
+	if err := e.st.SetMembers(t.Context(), armsColl, []string{"MEX", "USA"}); err != nil {
+		t.Fatal(err)
+	}
+	e.add(armsColl, markedObject(1, v1, []string{marking.TLPGreen}, nil), markedObject(2, v1, []string{marking.TLPGreen}, nil))
+	polled := time.Now().UTC().Format("2006-01-02T15:04:05.000000Z")
+	time.Sleep(2 * time.Millisecond)
+	if err := e.st.SetMembers(t.Context(), armsColl, armsMembers); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := manifestDates(t, e.get(root+"collections/"+armsColl+"/manifest/?added_after="+polled, "CAN"))
+	if len(ids) != 2 {
+		t.Errorf("CAN, polling after it joined, finds %v, want both versions", ids)
+	}
+	if ids, _ := manifestDates(t, e.get(root+"collections/"+armsColl+"/manifest/?added_after="+polled, "USA")); len(ids) != 0 {
+		t.Errorf("USA finds %v again after CAN joined", ids)
+	}
+}

@@ -26,7 +26,6 @@ import (
 func benchBatch(seed, n int) []store.NewObject {
 	objs := storetest.Batch(seed, n)
 	for i := range objs {
-		objs[i].Channels = []string{"USA"}
 		objs[i].Release = store.Release{Originator: "MEX", AllMembers: true}
 	}
 	return objs
@@ -44,7 +43,7 @@ func BenchmarkAddObjects(b *testing.B) {
 			for range bc.stores {
 				dbs = append(dbs, openDSN(b, dsn, Options{}))
 			}
-			if err := dbs[0].CreateCollection(b.Context(), store.Collection{ID: "c1", Title: "c1", Created: time.Now()}); err != nil {
+			if err := dbs[0].CreateCollection(b.Context(), store.Collection{ID: "c1", Title: "c1", Created: time.Now(), Members: []string{"MEX", "USA"}}); err != nil {
 				b.Fatal(err)
 			}
 			seed := 0

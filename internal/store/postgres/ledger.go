@@ -34,27 +34,40 @@ type pendingRecord struct {
 
 // appendEntry appends e to each of logs, at the commit.
 func (t *wtx) appendEntry(e ledger.Entry, logs ...string) error {
-	data, err := e.Marshal()
+	rec, err := t.newRecord(e)
 	if err != nil {
 		return err
 	}
-	t.records = append(t.records, pendingRecord{objectID: e.ObjectID, version: e.Version, data: data, leaf: ledger.LeafHash(data)})
-	rec := len(t.records) - 1
-	r := &t.records[rec]
 	for _, log := range logs {
-		p, ok := t.logs[log]
-		if !ok {
-			p = &pendingLog{}
-			if t.logs == nil {
-				t.logs = make(map[string]*pendingLog)
-			}
-			t.logs[log] = p
-		}
-		r.logs = append(r.logs, log)
-		p.records = append(p.records, rec)
-		p.leaves = append(p.leaves, r.leaf)
+		t.place(rec, log)
 	}
 	return nil
+}
+
+// newRecord marshals e once, for every log it goes to.
+func (t *wtx) newRecord(e ledger.Entry) (int, error) {
+	data, err := e.Marshal()
+	if err != nil {
+		return 0, err
+	}
+	t.records = append(t.records, pendingRecord{objectID: e.ObjectID, version: e.Version, data: data, leaf: ledger.LeafHash(data)})
+	return len(t.records) - 1, nil
+}
+
+// place appends record rec to log, at the commit.
+func (t *wtx) place(rec int, log string) {
+	p, ok := t.logs[log]
+	if !ok {
+		p = &pendingLog{}
+		if t.logs == nil {
+			t.logs = make(map[string]*pendingLog)
+		}
+		t.logs[log] = p
+	}
+	r := &t.records[rec]
+	r.logs = append(r.logs, log)
+	p.records = append(p.records, rec)
+	p.leaves = append(p.leaves, r.leaf)
 }
 
 // flushLedger writes the records, entries, hash tiles and sizes of the

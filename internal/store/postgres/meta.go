@@ -106,33 +106,42 @@ func (db *DB) SetMembers(ctx context.Context, idOrAlias string, members []string
 	})
 }
 
-// releaseToNewMember appends to the channel of a party that just joined a
-// group every version of the group that is now released to it, oldest
-// first. The collection's row is locked: no version is added meanwhile.
+// releaseToNewMember releases to a party that just joined a group every
+// version of the group its Release now releases to it and that was not
+// released to it before, oldest first: from now on TAXII serves them to
+// it, as new, so its channel must say so. The collection's row is locked:
+// no version is added meanwhile.
 func (t *wtx) releaseToNewMember(ctx context.Context, pk int64, collectionID, party string) error {
-	rows, err := t.tx.Query(ctx, "SELECT object_id, version, hash, date_added_us FROM objects a WHERE collection = $1 AND "+
-		releasedSQL("a", "$2", "$3")+" ORDER BY date_added_us", pk, party, micros(time.Now()))
+	now := micros(t.db.now())
+	rows, err := t.tx.Query(ctx, "SELECT seq, object_id, version, hash, date_added_us FROM objects a WHERE collection = $1 AND "+
+		releasedSQL("a", "$2", "$3")+" AND a.originator <> $2 AND NOT EXISTS (SELECT 1 FROM releases r WHERE r.object = a.seq AND r.party = $2)"+
+		" ORDER BY date_added_us", pk, party, now)
 	if err != nil {
 		return fmt.Errorf("postgres: versions released to %s: %w", party, err)
 	}
-	es, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Entry, error) {
-		e := ledger.Entry{Kind: ledger.KindObject, Group: collectionID}
+	type version struct {
+		seq int64
+		e   ledger.Entry
+	}
+	vs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (version, error) {
+		v := version{e: ledger.Entry{Kind: ledger.KindObject, Group: collectionID}}
 		var hash []byte
 		var added int64
-		err := r.Scan(&e.ObjectID, &e.Version, &hash, &added)
-		copy(e.SHA256[:], hash)
-		e.Time = fromMicros(added)
-		return e, err
+		err := r.Scan(&v.seq, &v.e.ObjectID, &v.e.Version, &hash, &added)
+		copy(v.e.SHA256[:], hash)
+		v.e.Time = fromMicros(added)
+		return v, err
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: versions released to %s: %w", party, err)
 	}
-	for _, e := range es {
-		if err := t.appendEntry(e, party); err != nil {
+	rel := releaser{t: t, pk: pk, now: now}
+	for _, v := range vs {
+		if err := rel.record(ctx, v.e, v.seq, false, []string{party}); err != nil {
 			return err
 		}
 	}
-	return nil
+	return rel.flush(ctx)
 }
 
 // Collections implements store.Store.

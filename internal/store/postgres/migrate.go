@@ -190,7 +190,45 @@ CREATE TABLE leases (
 	until_us bigint NOT NULL
 );
 `,
+	// 2: releases, as the SQLite driver's step 8: which versions went to
+	// which partner, and the date_added each partner sees
+	// (store.Store.AddObjects). Filled from the channel logs, which
+	// recorded every release so far; those keep the collection's
+	// date_added.
+	`
+CREATE TABLE releases (
+	collection    bigint NOT NULL,
+	party         text COLLATE "C" NOT NULL,
+	date_added_us bigint NOT NULL,   -- as the party sees it
+	object        bigint NOT NULL,   -- objects.seq
+	PRIMARY KEY (collection, party, date_added_us)
+);
+CREATE UNIQUE INDEX releases_object ON releases (object, party);
+-- The last date_added given to each party in each collection, kept so
+-- that a delete cannot make one come round again. Writers hold the
+-- collection's row lock.
+CREATE TABLE release_clocks (
+	collection bigint NOT NULL,
+	party      text COLLATE "C" NOT NULL,
+	last_us    bigint NOT NULL,
+	PRIMARY KEY (collection, party)
+);
+` + backfillReleases,
 }
+
+// backfillReleases is the part of step 2 that fills the new tables.
+const backfillReleases = `
+INSERT INTO releases (collection, party, date_added_us, object)
+SELECT o.collection, e.log, o.date_added_us, o.seq
+FROM ledger_entries e
+JOIN ledger_records r ON r.id = e.record
+JOIN collections c ON c.id = convert_from(r.data, 'UTF8')::jsonb ->> 'group'
+JOIN objects o ON o.collection = c.pk AND o.object_id = r.object_id AND o.version = r.version
+WHERE e.log <> 'internal' AND convert_from(r.data, 'UTF8')::jsonb ->> 'kind' = 'object'
+ON CONFLICT DO NOTHING;
+INSERT INTO release_clocks (collection, party, last_us)
+SELECT c.pk, r.party, c.last_added_us FROM collections c JOIN (SELECT DISTINCT collection, party FROM releases) r ON r.collection = c.pk;
+`
 
 // Advisory lock keys (pg_advisory_xact_lock): arbitrary, fixed, and
 // distinct.

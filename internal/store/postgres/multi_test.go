@@ -29,8 +29,9 @@ func indicator(n int) store.NewObject {
 	}
 	o := store.NewObject{ID: id, Type: "indicator", SpecVersion: "2.1", Version: v, VersionKey: stix.VersionKey(ts),
 		Hash: sha256.Sum256([]byte(raw)), Raw: []byte(raw)}
+	o.Release = store.Release{Originator: "MEX"}
 	if n%3 == 0 {
-		o.Channels = []string{"USA"}
+		o.Release.Parties = []string{"USA"}
 	}
 	return o
 }
@@ -131,7 +132,7 @@ func TestSeveralInstances(t *testing.T) {
 	}
 	reader := openDSN(t, dsn, Options{MaxConns: 2})
 	coll := "00000000-0000-4000-8000-000000000001"
-	if err := dbs[0].CreateCollection(t.Context(), store.Collection{ID: coll, Title: "shared", Created: time.Now()}); err != nil {
+	if err := dbs[0].CreateCollection(t.Context(), store.Collection{ID: coll, Title: "shared", Created: time.Now(), Members: []string{"MEX", "USA"}}); err != nil {
 		t.Fatal(err)
 	}
 	const perInstance, writers, batches, per = 3, 3, 15, 40
@@ -213,7 +214,7 @@ func TestConnectionsKilled(t *testing.T) {
 	dsn := pgtest.Database(t)
 	db := openDSN(t, dsn, Options{MaxConns: 6})
 	coll := "00000000-0000-4000-8000-000000000002"
-	if err := db.CreateCollection(t.Context(), store.Collection{ID: coll, Title: "faults", Created: time.Now()}); err != nil {
+	if err := db.CreateCollection(t.Context(), store.Collection{ID: coll, Title: "faults", Created: time.Now(), Members: []string{"MEX", "USA"}}); err != nil {
 		t.Fatal(err)
 	}
 	endSessions := sessionEnder(t, db)
@@ -294,7 +295,7 @@ func TestReadsAfterKill(t *testing.T) {
 	dsn := pgtest.Database(t)
 	db := openDSN(t, dsn, Options{MaxConns: 4})
 	coll := "00000000-0000-4000-8000-000000000003"
-	if err := db.CreateCollection(t.Context(), store.Collection{ID: coll, Title: "reads", Created: time.Now()}); err != nil {
+	if err := db.CreateCollection(t.Context(), store.Collection{ID: coll, Title: "reads", Created: time.Now(), Members: []string{"MEX", "USA"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.AddObjects(t.Context(), coll, []store.NewObject{indicator(1), indicator(2)}); err != nil {

@@ -33,18 +33,28 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []store.
 	return results, nil
 }
 
+// writeCollection is what a write reads of its collection.
+type writeCollection struct {
+	pk, last int64
+	members  []string
+	origin   string
+}
+
 // lockCollection locks the row of a collection until the commit and
-// returns its key and last date_added; store.ErrNotFound when there is
-// none.
-func (t *wtx) lockCollection(ctx context.Context, collectionID string) (pk, last int64, err error) {
-	err = t.tx.QueryRow(ctx, "SELECT pk, last_added_us FROM collections WHERE id = $1 FOR UPDATE", collectionID).Scan(&pk, &last)
+// returns what a write needs of it; store.ErrNotFound when there is
+// none. Every write to the collection's objects and releases holds it.
+func (t *wtx) lockCollection(ctx context.Context, collectionID string) (writeCollection, error) {
+	var c writeCollection
+	var members string
+	err := t.tx.QueryRow(ctx, "SELECT pk, last_added_us, members, origin FROM collections WHERE id = $1 FOR UPDATE", collectionID).Scan(&c.pk, &c.last, &members, &c.origin)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, 0, fmt.Errorf("collection %q: %w", collectionID, store.ErrNotFound)
+		return c, fmt.Errorf("collection %q: %w", collectionID, store.ErrNotFound)
 	}
 	if err != nil {
-		return 0, 0, fmt.Errorf("postgres: lock collection: %w", err)
+		return c, fmt.Errorf("postgres: lock collection: %w", err)
 	}
-	return pk, last, nil
+	c.members = store.DecodeSet(members)
+	return c, nil
 }
 
 // addObjects adds objs in a few statements, whatever their number: the
@@ -55,12 +65,15 @@ func (t *wtx) lockCollection(ctx context.Context, collectionID string) (pk, last
 // date_added given to an object that turns out to be stored already is
 // not used; the ones used still increase.
 func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.NewObject, results []store.AddResult) error {
-	pk, last, err := t.lockCollection(ctx, collectionID)
+	c, err := t.lockCollection(ctx, collectionID)
 	if err != nil {
 		return err
 	}
+	pk, last := c.pk, c.last
 	start := last
-	nowUS := micros(t.db.now())
+	now := t.db.now()
+	nowUS := micros(now)
+	rel := releaser{t: t, pk: pk, now: nowUS}
 
 	// Versionless objects: the identical object is a duplicate whatever
 	// version it was given.
@@ -140,7 +153,8 @@ WHERE o.collection = $1 ORDER BY o.object_id, o.hash, o.seq`, pk, ids, hashes)
 		}
 		cands = append(cands, candidate{i: i, version: version, key: key, added: added})
 	}
-	inserted := make(map[string]int64, len(cands)) // id + "\x00" + key -> the date_added it was inserted with
+	type insertion struct{ added, seq int64 }
+	inserted := make(map[string]insertion, len(cands)) // id + "\x00" + key -> the date_added it was inserted with, and its row
 	if len(cands) > 0 {
 		cols := struct {
 			added                                  []int64
@@ -150,14 +164,14 @@ WHERE o.collection = $1 ORDER BY o.object_id, o.hash, o.seq`, pk, ids, hashes)
 			expires                                []int64
 			hashes, raws                           [][]byte
 		}{}
-		for _, c := range cands {
-			o := &objs[c.i]
-			cols.added = append(cols.added, c.added)
+		for _, cd := range cands {
+			o := &objs[cd.i]
+			cols.added = append(cols.added, cd.added)
 			cols.ids = append(cols.ids, o.ID)
 			cols.types = append(cols.types, o.Type)
 			cols.specs = append(cols.specs, o.SpecVersion)
-			cols.versions = append(cols.versions, c.version)
-			cols.keys = append(cols.keys, c.key)
+			cols.versions = append(cols.versions, cd.version)
+			cols.keys = append(cols.keys, cd.key)
 			cols.org = append(cols.org, o.Release.Originator)
 			cols.all = append(cols.all, o.Release.AllMembers)
 			cols.parties = append(cols.parties, store.EncodeSet(o.Release.Parties))
@@ -176,7 +190,7 @@ SELECT $1, n.added, n.id, n.type, n.spec, n.version, n.key, true, true,
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::bigint[], $12::bytea[], $13::bytea[])
 	AS n(added, id, type, spec, version, key, org, all_members, parties, expires, hash, raw)
 ON CONFLICT (collection, object_id, version_key) DO NOTHING
-RETURNING object_id, version_key, date_added_us`,
+RETURNING object_id, version_key, date_added_us, seq`,
 			pk, cols.added, cols.ids, cols.types, cols.specs, cols.versions, cols.keys, cols.org, cols.all, cols.parties, cols.expires, cols.hashes, cols.raws)
 		if err != nil {
 			return fmt.Errorf("postgres: insert objects: %w", err)
@@ -184,12 +198,12 @@ RETURNING object_id, version_key, date_added_us`,
 		var ids []string // of the versions inserted
 		for rows.Next() {
 			var id, key string
-			var added int64
-			if err := rows.Scan(&id, &key, &added); err != nil {
+			var in insertion
+			if err := rows.Scan(&id, &key, &in.added, &in.seq); err != nil {
 				rows.Close()
 				return fmt.Errorf("postgres: insert objects: %w", err)
 			}
-			inserted[id+"\x00"+key] = added
+			inserted[id+"\x00"+key] = in
 			ids = append(ids, id)
 		}
 		rows.Close()
@@ -204,9 +218,9 @@ RETURNING object_id, version_key, date_added_us`,
 	// The ones not inserted: that version is stored already, the same or
 	// another.
 	var lookIDs, lookKeys []string
-	for _, c := range cands {
-		if _, ok := inserted[objs[c.i].ID+"\x00"+c.key]; !ok {
-			lookIDs, lookKeys = append(lookIDs, objs[c.i].ID), append(lookKeys, c.key)
+	for _, cd := range cands {
+		if _, ok := inserted[objs[cd.i].ID+"\x00"+cd.key]; !ok {
+			lookIDs, lookKeys = append(lookIDs, objs[cd.i].ID), append(lookKeys, cd.key)
 		}
 	}
 	type heldVersion struct {
@@ -240,32 +254,36 @@ WHERE o.collection = $1`, pk, lookIDs, lookKeys)
 
 	// Results and ledger entries, in input order.
 	last = start
-	for _, c := range cands {
-		o := &objs[c.i]
-		r := &results[c.i]
-		r.ID, r.Version = o.ID, c.version
-		k := o.ID + "\x00" + c.key
-		if inserted[k] == c.added {
-			last = c.added
-			r.Outcome, r.DateAdded = store.Added, fromMicros(c.added)
-			e := ledger.Entry{Kind: ledger.KindObject, ObjectID: o.ID, Version: c.version, SHA256: o.Hash, Group: collectionID, Time: r.DateAdded}
-			if err := t.appendEntry(e, append([]string{store.InternalLog}, o.Channels...)...); err != nil {
+	for _, cd := range cands {
+		o := &objs[cd.i]
+		r := &results[cd.i]
+		r.ID, r.Version = o.ID, cd.version
+		k := o.ID + "\x00" + cd.key
+		if in := inserted[k]; in.added == cd.added {
+			last = cd.added
+			r.Outcome, r.DateAdded = store.Added, fromMicros(cd.added)
+			e := ledger.Entry{Kind: ledger.KindObject, ObjectID: o.ID, Version: cd.version, SHA256: o.Hash, Group: collectionID, Time: r.DateAdded}
+			var channels []string
+			if c.origin == "" {
+				channels = o.Release.Recipients(c.members, now)
+			}
+			if err := rel.record(ctx, e, in.seq, true, channels); err != nil {
 				return err
 			}
 			continue
 		}
 		h, ok := held[k]
-		if added, dup := inserted[k]; dup {
+		if in, dup := inserted[k]; dup {
 			// Another copy in this call was inserted: compare with it.
 			for _, p := range cands {
-				if p.added == added {
+				if p.added == in.added {
 					h, ok = heldVersion{hash: objs[p.i].Hash[:], version: p.version, added: p.added}, true
 					break
 				}
 			}
 		}
 		if !ok {
-			return fmt.Errorf("postgres: object %s version %s neither inserted nor found", o.ID, c.version)
+			return fmt.Errorf("postgres: object %s version %s neither inserted nor found", o.ID, cd.version)
 		}
 		if string(h.hash) == string(o.Hash[:]) {
 			r.Outcome, r.Version, r.DateAdded = store.Duplicate, h.version, fromMicros(h.added)
@@ -282,6 +300,106 @@ WHERE o.collection = $1`, pk, lookIDs, lookKeys)
 		if _, err := t.tx.Exec(ctx, "UPDATE collections SET last_added_us = $1 WHERE pk = $2", last, pk); err != nil {
 			return fmt.Errorf("postgres: update collection: %w", err)
 		}
+	}
+	return rel.flush(ctx)
+}
+
+// releaser releases the versions of one write to partners: it gives each
+// partner its own date_added in the collection (store.Store.AddObjects),
+// records the release, and appends the version's entry to the internal
+// log and the partners' channels. The caller holds the collection's
+// lock; the releases go in at flush, in one statement.
+type releaser struct {
+	t    *wtx
+	pk   int64
+	now  int64            // the write's time, µs
+	last map[string]int64 // each party's last date_added, read at the first release
+	// The releases to insert.
+	parties         []string
+	added, versions []int64
+}
+
+// record releases the version seq, whose entry is e (its time the
+// collection's date_added), to the parties, and appends e to the internal
+// log when internal is set.
+func (r *releaser) record(ctx context.Context, e ledger.Entry, seq int64, internal bool, parties []string) error {
+	shared := -1 // the record of e, once made
+	if internal {
+		rec, err := r.t.newRecord(e)
+		if err != nil {
+			return err
+		}
+		r.t.place(rec, store.InternalLog)
+		shared = rec
+	}
+	for _, p := range parties {
+		d, err := r.next(ctx, p)
+		if err != nil {
+			return err
+		}
+		r.parties, r.added, r.versions = append(r.parties, p), append(r.added, d), append(r.versions, seq)
+		rec := shared
+		if rec < 0 || d != micros(e.Time) {
+			// The party's entry tells its own date_added.
+			pe := e
+			pe.Time = fromMicros(d)
+			if rec, err = r.t.newRecord(pe); err != nil {
+				return err
+			}
+		}
+		r.t.place(rec, p)
+	}
+	return nil
+}
+
+// next returns the next date_added of party.
+func (r *releaser) next(ctx context.Context, party string) (int64, error) {
+	if r.last == nil {
+		rows, err := r.t.tx.Query(ctx, "SELECT party, last_us FROM release_clocks WHERE collection = $1", r.pk)
+		if err != nil {
+			return 0, fmt.Errorf("postgres: read release clocks: %w", err)
+		}
+		r.last = make(map[string]int64)
+		for rows.Next() {
+			var p string
+			var last int64
+			if err := rows.Scan(&p, &last); err != nil {
+				rows.Close()
+				return 0, fmt.Errorf("postgres: read release clocks: %w", err)
+			}
+			r.last[p] = last
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("postgres: read release clocks: %w", err)
+		}
+	}
+	d := max(r.now, r.last[party]+1)
+	r.last[party] = d
+	return d, nil
+}
+
+// flush inserts the releases and stores the parties' clocks.
+func (r *releaser) flush(ctx context.Context) error {
+	if len(r.parties) == 0 {
+		return nil
+	}
+	if _, err := r.t.tx.Exec(ctx, `
+INSERT INTO releases (collection, party, date_added_us, object)
+SELECT $1, n.party, n.added, n.object FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS n(party, added, object)`,
+		r.pk, r.parties, r.added, r.versions); err != nil {
+		return fmt.Errorf("postgres: record releases: %w", err)
+	}
+	var parties []string
+	var lasts []int64
+	for p, last := range r.last {
+		parties, lasts = append(parties, p), append(lasts, last)
+	}
+	if _, err := r.t.tx.Exec(ctx, `
+INSERT INTO release_clocks (collection, party, last_us)
+SELECT $1, n.party, n.last FROM unnest($2::text[], $3::bigint[]) AS n(party, last)
+ON CONFLICT (collection, party) DO UPDATE SET last_us = excluded.last_us`, r.pk, parties, lasts); err != nil {
+		return fmt.Errorf("postgres: write release clocks: %w", err)
 	}
 	return nil
 }
@@ -372,14 +490,26 @@ func (db *DB) Objects(ctx context.Context, q store.Query) (store.Page, error) {
 func objectsQuery(pk int64, q store.Query) (string, []any) {
 	var a args
 	var b strings.Builder
-	if q.NoContent {
-		b.WriteString("SELECT o.object_id, o.type, o.spec_version, o.version, o.version_key, o.date_added_us, o.hash, NULL::bytea")
-	} else {
-		b.WriteString("SELECT o.object_id, o.type, o.spec_version, o.version, o.version_key, o.date_added_us, o.hash, o.raw")
+	// A partner reads only what was released to it (r), with its own
+	// date_added.
+	added := "o.date_added_us"
+	if q.ReleasedTo != "" {
+		added = "r.date_added_us"
 	}
-	b.WriteString(" FROM objects AS o WHERE o.collection = " + a.add(pk))
+	raw := "o.raw"
+	if q.NoContent {
+		raw = "NULL::bytea"
+	}
+	b.WriteString("SELECT o.object_id, o.type, o.spec_version, o.version, o.version_key, " + added + ", o.hash, " + raw)
+	var party, nowArg string
+	if q.ReleasedTo != "" {
+		party = a.add(q.ReleasedTo)
+		b.WriteString(" FROM releases AS r JOIN objects AS o ON o.seq = r.object WHERE r.collection = " + a.add(pk) + " AND r.party = " + party)
+	} else {
+		b.WriteString(" FROM objects AS o WHERE o.collection = " + a.add(pk))
+	}
 	if !q.AddedAfter.IsZero() {
-		b.WriteString(" AND o.date_added_us > " + a.add(micros(q.AddedAfter)))
+		b.WriteString(" AND " + added + " > " + a.add(micros(q.AddedAfter)))
 	}
 	if len(q.IDs) > 0 {
 		b.WriteString(" AND o.object_id = ANY(" + a.add(q.IDs) + ")")
@@ -387,7 +517,7 @@ func objectsQuery(pk int64, q store.Query) (string, []any) {
 	if len(q.Types) > 0 {
 		b.WriteString(" AND o.type = ANY(" + a.add(q.Types) + ")")
 	}
-	var specs, party, nowArg string
+	var specs string
 	if len(q.SpecVersions) > 0 {
 		specs = a.add(q.SpecVersions)
 		b.WriteString(" AND o.spec_version = ANY(" + specs + ")")
@@ -397,7 +527,7 @@ func objectsQuery(pk int64, q store.Query) (string, []any) {
 		if now.IsZero() {
 			now = time.Now()
 		}
-		party, nowArg = a.add(q.ReleasedTo), a.add(micros(now))
+		nowArg = a.add(micros(now))
 		b.WriteString(" AND " + releasedSQL("o", party, nowArg))
 	}
 
@@ -427,7 +557,8 @@ func objectsQuery(pk int64, q store.Query) (string, []any) {
 					cond += " AND p.spec_version = ANY(" + specs + ")"
 				}
 				if party != "" {
-					cond += " AND " + releasedSQL("p", party, nowArg)
+					cond += " AND " + releasedSQL("p", party, nowArg) +
+						" AND EXISTS (SELECT 1 FROM releases AS pr WHERE pr.object = p.seq AND pr.party = " + party + ")"
 				}
 				cond += ")"
 				if specs == "" {
@@ -448,7 +579,7 @@ func objectsQuery(pk int64, q store.Query) (string, []any) {
 			b.WriteString(" AND (" + strings.Join(terms, " OR ") + ")")
 		}
 	}
-	b.WriteString(" ORDER BY o.date_added_us LIMIT " + a.add(q.Limit+1))
+	b.WriteString(" ORDER BY " + added + " LIMIT " + a.add(q.Limit+1))
 	return b.String(), a
 }
 
@@ -474,10 +605,11 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, m
 }
 
 func (t *wtx) DeleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
-	pk, _, err := t.lockCollection(ctx, collectionID)
+	c, err := t.lockCollection(ctx, collectionID)
 	if err != nil {
 		return 0, err
 	}
+	pk := c.pk
 	type version struct {
 		key, spec, version string
 		hash               []byte
@@ -514,7 +646,9 @@ func (t *wtx) DeleteObject(ctx context.Context, collectionID, objectID string, m
 	if len(doomed) == 0 {
 		return 0, fmt.Errorf("object %s: %w", objectID, store.ErrNotFound)
 	}
-	if _, err := t.tx.Exec(ctx, "DELETE FROM objects WHERE collection = $1 AND object_id = $2 AND version_key = ANY($3)", pk, objectID, doomed); err != nil {
+	if _, err := t.tx.Exec(ctx, `
+WITH gone AS (DELETE FROM objects WHERE collection = $1 AND object_id = $2 AND version_key = ANY($3) RETURNING seq)
+DELETE FROM releases WHERE object IN (SELECT seq FROM gone)`, pk, objectID, doomed); err != nil {
 		return 0, fmt.Errorf("postgres: delete %s: %w", objectID, err)
 	}
 	for _, v := range all {

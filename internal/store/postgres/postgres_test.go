@@ -122,3 +122,14 @@ func TestPasswordNotInErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseBackfill runs the backfill of schema step 2 on a database
+// whose releases were forgotten.
+func TestReleaseBackfill(t *testing.T) {
+	db := openTest(t)
+	storetest.CheckReleaseBackfill(t, db, func(t *testing.T) {
+		if _, err := db.pool.Exec(t.Context(), "DELETE FROM releases; DELETE FROM release_clocks;"+backfillReleases); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -124,7 +124,7 @@ func TestServerRestart(t *testing.T) {
 	srv := startPrivateServer(t)
 	db := openDSN(t, srv.url(), Options{MaxConns: 4})
 	coll := "00000000-0000-4000-8000-000000000004"
-	if err := db.CreateCollection(t.Context(), store.Collection{ID: coll, Title: "restarts", Created: time.Now()}); err != nil {
+	if err := db.CreateCollection(t.Context(), store.Collection{ID: coll, Title: "restarts", Created: time.Now(), Members: []string{"MEX", "USA"}}); err != nil {
 		t.Fatal(err)
 	}
 	ack := &acked{m: map[string]time.Time{}}

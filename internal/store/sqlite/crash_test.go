@@ -43,7 +43,7 @@ func TestCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	createCollection(t, db, "crash")
+	createCollection(t, db, "crash", "MEX", "USA")
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -168,8 +168,9 @@ func crashChild(path string) {
 				var objs []store.NewObject
 				for i := range 20 + rand.IntN(100) {
 					o := newObj(int(prefix)<<20|g<<18|b<<7|i, "", strings.Repeat("x", 512))
+					o.Release = store.Release{Originator: "MEX"}
 					if toUSA(o.ID) {
-						o.Channels = []string{"USA"}
+						o.Release.Parties = []string{"USA"}
 					}
 					objs = append(objs, o)
 				}

@@ -63,14 +63,14 @@ func BenchmarkAddObjectsLedger(b *testing.B) {
 	for _, channels := range [][]string{nil, {"USA", "CAN"}} {
 		b.Run(fmt.Sprintf("channels=%d", len(channels)), func(b *testing.B) {
 			db := openTest(b)
-			createCollection(b, db, "c1")
+			createCollection(b, db, "c1", append([]string{"MEX"}, channels...)...)
 			seed, objects := 0, 0
 			for b.Loop() {
 				b.StopTimer()
 				seed++
 				batch := benchBatch(seed, 1000)
 				for i := range batch {
-					batch[i].Channels = channels
+					batch[i].Release = store.Release{Originator: "MEX", AllMembers: true}
 				}
 				b.StartTimer()
 				if _, err := db.AddObjects(context.Background(), "c1", batch); err != nil {

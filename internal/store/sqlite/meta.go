@@ -115,37 +115,45 @@ func (db *DB) SetMembers(ctx context.Context, idOrAlias string, members []string
 	})
 }
 
-// releaseToNewMember appends to the channel of a party that just joined a
-// group every version of the group that is now released to it, oldest
-// first: from now on TAXII serves them to it, so its channel must say so.
+// releaseToNewMember releases to a party that just joined a group every
+// version of the group its Release now releases to it and that was not
+// released to it before, oldest first: from now on TAXII serves them to
+// it, as new, so its channel must say so.
 func (t *wtx) releaseToNewMember(ctx context.Context, pk int64, collectionID, party string) (err error) {
-	q := "SELECT object_id, version, hash, date_added_us FROM objects a WHERE collection = ? AND " + releasedSQL("a") + " ORDER BY date_added_us"
-	rows, err := t.tx.QueryContext(ctx, q, append([]any{pk}, releasedArgs(store.Query{ReleasedTo: party})...)...)
+	q := "SELECT seq, object_id, version, hash, date_added_us FROM objects a WHERE collection = ? AND " + releasedSQL("a") +
+		" AND a.originator <> ? AND NOT EXISTS (SELECT 1 FROM releases r WHERE r.object = a.seq AND r.party = ?) ORDER BY date_added_us"
+	args := append([]any{pk}, releasedArgs(store.Query{ReleasedTo: party})...)
+	rows, err := t.tx.QueryContext(ctx, q, append(args, party, party)...)
 	if err != nil {
 		return fmt.Errorf("sqlite: versions released to %s: %w", party, err)
 	}
-	var es []ledger.Entry
+	type version struct {
+		seq int64
+		e   ledger.Entry
+	}
+	var vs []version
 	for rows.Next() {
-		e := ledger.Entry{Kind: ledger.KindObject, Group: collectionID}
+		v := version{e: ledger.Entry{Kind: ledger.KindObject, Group: collectionID}}
 		var hash []byte
 		var added int64
-		if err := rows.Scan(&e.ObjectID, &e.Version, &hash, &added); err != nil {
+		if err := rows.Scan(&v.seq, &v.e.ObjectID, &v.e.Version, &hash, &added); err != nil {
 			rows.Close()
 			return fmt.Errorf("sqlite: versions released to %s: %w", party, err)
 		}
-		copy(e.SHA256[:], hash)
-		e.Time = fromMicros(added)
-		es = append(es, e)
+		copy(v.e.SHA256[:], hash)
+		v.e.Time = fromMicros(added)
+		vs = append(vs, v)
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return fmt.Errorf("sqlite: versions released to %s: %w", party, err)
 	}
-	for _, e := range es {
-		if err := t.appendEntry(ctx, e, party); err != nil {
+	rel := releaser{t: t, pk: pk, now: micros(now())}
+	for _, v := range vs {
+		if err := rel.record(ctx, v.e, v.seq, false, []string{party}); err != nil {
 			return err
 		}
 	}
-	return nil
+	return rel.flush(ctx)
 }
 
 // Collections implements store.Store.

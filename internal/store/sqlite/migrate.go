@@ -213,7 +213,42 @@ CREATE TABLE leases (
 	until_us INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+	// Releases: which versions went to which partner, and the date_added
+	// each partner sees (store.Store.AddObjects). Filled from the channel
+	// logs, which recorded every release so far; those keep the
+	// collection's date_added.
+	`
+CREATE TABLE releases (
+	collection    INTEGER NOT NULL,
+	party         TEXT    NOT NULL,
+	date_added_us INTEGER NOT NULL,   -- as the party sees it
+	object        INTEGER NOT NULL,   -- objects.seq
+	PRIMARY KEY (collection, party, date_added_us)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX releases_object ON releases (object, party);
+-- The last date_added given to each party in each collection, kept so
+-- that a delete cannot make one come round again.
+CREATE TABLE release_clocks (
+	collection INTEGER NOT NULL,
+	party      TEXT    NOT NULL,
+	last_us    INTEGER NOT NULL,
+	PRIMARY KEY (collection, party)
+) WITHOUT ROWID;
+` + backfillReleases,
 }
+
+// backfillReleases is the part of step 8 that fills the new tables.
+const backfillReleases = `
+INSERT OR IGNORE INTO releases (collection, party, date_added_us, object)
+SELECT o.collection, e.log, o.date_added_us, o.seq
+FROM ledger_entries e
+JOIN ledger_records r ON r.id = e.record
+JOIN collections c ON c.id = json_extract(r.data, '$.group')
+JOIN objects o ON o.collection = c.pk AND o.object_id = r.object_id AND o.version = r.version
+WHERE e.log <> 'internal' AND json_extract(r.data, '$.kind') = 'object';
+INSERT INTO release_clocks (collection, party, last_us)
+SELECT c.pk, r.party, c.last_added_us FROM collections c JOIN (SELECT DISTINCT collection, party FROM releases) r ON r.collection = c.pk;
+`
 
 // migrate brings the schema of db up to len(steps), one transaction per
 // step. It refuses, with an error wrapping store.ErrSchemaTooNew, a database

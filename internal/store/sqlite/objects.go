@@ -32,17 +32,39 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []store.
 	return results, nil
 }
 
-func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.NewObject, results []store.AddResult) error {
-	var pk, last int64
-	err := t.stmt(ctx, stCollectionForWrite).QueryRowContext(ctx, collectionID).Scan(&pk, &last)
+// writeCollection is what a write reads of its collection.
+type writeCollection struct {
+	pk, last int64
+	members  []string
+	origin   string
+}
+
+// collectionForWrite reads the collection a write goes to;
+// store.ErrNotFound when there is none.
+func (t *wtx) collectionForWrite(ctx context.Context, id string) (writeCollection, error) {
+	var c writeCollection
+	var members string
+	err := t.stmt(ctx, stCollectionForWrite).QueryRowContext(ctx, id).Scan(&c.pk, &c.last, &members, &c.origin)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("collection %q: %w", collectionID, store.ErrNotFound)
+		return c, fmt.Errorf("collection %q: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: read collection: %w", err)
+		return c, fmt.Errorf("sqlite: read collection: %w", err)
 	}
+	c.members = store.DecodeSet(members)
+	return c, nil
+}
+
+func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.NewObject, results []store.AddResult) error {
+	c, err := t.collectionForWrite(ctx, collectionID)
+	if err != nil {
+		return err
+	}
+	pk, last := c.pk, c.last
 	start := last
-	nowUS := micros(now())
+	now := now()
+	nowUS := micros(now)
+	rel := releaser{t: t, pk: pk, now: nowUS}
 	for i := range objs {
 		o := &objs[i]
 		r := &results[i]
@@ -80,8 +102,16 @@ func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.
 		if n == 1 {
 			last = added
 			r.Outcome, r.DateAdded = store.Added, fromMicros(added)
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return fmt.Errorf("sqlite: insert %s: %w", o.ID, err)
+			}
 			e := ledger.Entry{Kind: ledger.KindObject, ObjectID: o.ID, Version: version, SHA256: o.Hash, Group: collectionID, Time: r.DateAdded}
-			if err := t.appendEntry(ctx, e, append([]string{store.InternalLog}, o.Channels...)...); err != nil {
+			var channels []string
+			if c.origin == "" {
+				channels = o.Release.Recipients(c.members, now)
+			}
+			if err := rel.record(ctx, e, seq, true, channels); err != nil {
 				return err
 			}
 			continue
@@ -101,6 +131,83 @@ func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.
 	if last != start {
 		if _, err := t.stmt(ctx, stSetLastAdded).ExecContext(ctx, last, pk); err != nil {
 			return fmt.Errorf("sqlite: update collection: %w", err)
+		}
+	}
+	return rel.flush(ctx)
+}
+
+// releaser releases the versions of one write to partners: it gives each
+// partner its own date_added in the collection (store.Store.AddObjects),
+// records the release, and appends the version's entry to the internal
+// log and the partners' channels.
+type releaser struct {
+	t    *wtx
+	pk   int64
+	now  int64            // the write's time, µs
+	last map[string]int64 // each party's last date_added, once read
+}
+
+// record releases the version seq, whose entry is e (its time the
+// collection's date_added), to the parties, and appends e to the internal
+// log when internal is set.
+func (r *releaser) record(ctx context.Context, e ledger.Entry, seq int64, internal bool, parties []string) error {
+	shared := -1 // the record of e, once made
+	if internal {
+		rec, err := r.t.newRecord(e)
+		if err != nil {
+			return err
+		}
+		if err := r.t.place(ctx, store.InternalLog, rec); err != nil {
+			return err
+		}
+		shared = rec
+	}
+	for _, p := range parties {
+		d, err := r.next(ctx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := r.t.stmt(ctx, stInsertRelease).ExecContext(ctx, r.pk, p, d, seq); err != nil {
+			return fmt.Errorf("sqlite: release %s to %s: %w", e.ObjectID, p, err)
+		}
+		rec := shared
+		if rec < 0 || d != micros(e.Time) {
+			// The party's entry tells its own date_added.
+			pe := e
+			pe.Time = fromMicros(d)
+			if rec, err = r.t.newRecord(pe); err != nil {
+				return err
+			}
+		}
+		if err := r.t.place(ctx, p, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// next returns the next date_added of party.
+func (r *releaser) next(ctx context.Context, party string) (int64, error) {
+	last, ok := r.last[party]
+	if !ok {
+		err := r.t.stmt(ctx, stReleaseClock).QueryRowContext(ctx, r.pk, party).Scan(&last)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("sqlite: read release clock: %w", err)
+		}
+		if r.last == nil {
+			r.last = make(map[string]int64)
+		}
+	}
+	d := max(r.now, last+1)
+	r.last[party] = d
+	return d, nil
+}
+
+// flush stores the parties' clocks.
+func (r *releaser) flush(ctx context.Context) error {
+	for p, last := range r.last {
+		if _, err := r.t.stmt(ctx, stSetReleaseClock).ExecContext(ctx, r.pk, p, last); err != nil {
+			return fmt.Errorf("sqlite: write release clock: %w", err)
 		}
 	}
 	return nil
@@ -175,17 +282,20 @@ func objectsQuery(pk int64, q store.Query) (string, []any) {
 	types := slices.Clone(q.Types)
 	slices.Sort(types)
 	types = slices.Compact(types)
-	if len(q.IDs) > 0 || len(types) < 2 {
+	added := addedColumn(q)
+	if len(q.IDs) > 0 || len(types) < 2 || q.ReleasedTo != "" {
+		// (A partner's page walks its releases in its date_added order
+		// and keeps the types asked for.)
 		var b strings.Builder
-		args = objectsSelect(&b, objectColumns(q.NoContent), pk, q, types, args)
-		b.WriteString(" ORDER BY o.date_added_us LIMIT ?")
+		args = objectsSelect(&b, objectColumns(q), pk, q, types, args)
+		b.WriteString(" ORDER BY " + added + " LIMIT ?")
 		return b.String(), append(args, q.Limit+1)
 	}
 	// The arms carry only (seq, date_added_us): sorting and merging rows
 	// with their content would copy every candidate's raw bytes; the
 	// page's rows are fetched by seq afterwards, in the merged order.
 	var b strings.Builder
-	b.WriteString(objectColumns(q.NoContent) + " FROM (")
+	b.WriteString(objectColumns(q) + " FROM (")
 	for i, t := range types {
 		if i > 0 {
 			b.WriteString(" UNION ALL ")
@@ -199,26 +309,45 @@ func objectsQuery(pk int64, q store.Query) (string, []any) {
 	return b.String(), append(args, q.Limit+1)
 }
 
-// objectColumns is the SELECT list of an object query.
-func objectColumns(noContent bool) string {
-	if noContent {
-		return "SELECT o.object_id, o.type, o.spec_version, o.version, o.version_key, o.date_added_us, o.hash, NULL"
+// addedColumn is the date_added that q reads: the partner's own when q
+// reads for a partner (r is its release row), else the collection's.
+func addedColumn(q store.Query) string {
+	if q.ReleasedTo != "" {
+		return "r.date_added_us"
 	}
-	return "SELECT o.object_id, o.type, o.spec_version, o.version, o.version_key, o.date_added_us, o.hash, o.raw"
+	return "o.date_added_us"
+}
+
+// objectColumns is the SELECT list of an object query.
+func objectColumns(q store.Query) string {
+	raw := "o.raw"
+	if q.NoContent {
+		raw = "NULL"
+	}
+	return "SELECT o.object_id, o.type, o.spec_version, o.version, o.version_key, " + addedColumn(q) + ", o.hash, " + raw
 }
 
 // objectsSelect writes "SELECT cols FROM objects AS o WHERE …" for q, with
-// types in place of q.Types, to b.
+// types in place of q.Types, to b. A partner's query joins its releases
+// (r): it reads only what was released to it.
 func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, types []string, args []any) []any {
 	b.WriteString(cols)
-	b.WriteString(" FROM objects AS o")
-	if len(q.IDs) > 0 {
-		b.WriteString(" INDEXED BY objects_version")
+	switch {
+	case q.ReleasedTo != "" && len(q.IDs) > 0:
+		b.WriteString(" FROM objects AS o INDEXED BY objects_version CROSS JOIN releases AS r ON r.object = o.seq AND r.party = ? WHERE o.collection = ?")
+		args = append(args, q.ReleasedTo, pk)
+	case q.ReleasedTo != "":
+		b.WriteString(" FROM releases AS r CROSS JOIN objects AS o ON o.seq = r.object WHERE r.collection = ? AND r.party = ?")
+		args = append(args, pk, q.ReleasedTo)
+	case len(q.IDs) > 0:
+		b.WriteString(" FROM objects AS o INDEXED BY objects_version WHERE o.collection = ?")
+		args = append(args, pk)
+	default:
+		b.WriteString(" FROM objects AS o WHERE o.collection = ?")
+		args = append(args, pk)
 	}
-	b.WriteString(" WHERE o.collection = ?")
-	args = append(args, pk)
 	if !q.AddedAfter.IsZero() {
-		b.WriteString(" AND o.date_added_us > ?")
+		b.WriteString(" AND " + addedColumn(q) + " > ?")
 		args = append(args, micros(q.AddedAfter))
 	}
 	args = in(b, "o.object_id", q.IDs, args)
@@ -226,7 +355,8 @@ func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, typ
 	args = in(b, "o.spec_version", q.SpecVersions, args)
 	if q.ReleasedTo != "" {
 		// store.Release, evaluated in the query so that Limit counts only
-		// released versions. Membership was checked by the caller.
+		// released versions (expiry). Membership was checked by the
+		// caller.
 		b.WriteString(" AND " + releasedSQL("o"))
 		args = append(args, releasedArgs(q)...)
 	}
@@ -267,8 +397,9 @@ func objectsSelect(b *strings.Builder, cols string, pk int64, q store.Query, typ
 				}
 			}
 			if q.ReleasedTo != "" {
-				cond += " AND " + releasedSQL("p")
+				cond += " AND " + releasedSQL("p") + " AND EXISTS (SELECT 1 FROM releases AS pr WHERE pr.object = p.seq AND pr.party = ?)"
 				args = append(args, releasedArgs(q)...)
+				args = append(args, q.ReleasedTo)
 			}
 			cond += ")"
 			if len(q.SpecVersions) == 0 {
@@ -343,14 +474,11 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, m
 }
 
 func (t *wtx) DeleteObject(ctx context.Context, collectionID, objectID string, m store.VersionMatch, specVersions []string) (int, error) {
-	var pk, last int64
-	err := t.stmt(ctx, stCollectionForWrite).QueryRowContext(ctx, collectionID).Scan(&pk, &last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("collection %q: %w", collectionID, store.ErrNotFound)
-	}
+	c, err := t.collectionForWrite(ctx, collectionID)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: read collection: %w", err)
+		return 0, err
 	}
+	pk := c.pk
 	type version struct {
 		key, spec, version string
 		hash               []byte
@@ -397,6 +525,9 @@ func (t *wtx) DeleteObject(ctx context.Context, collectionID, objectID string, m
 	for _, v := range all {
 		if !slices.Contains(doomed, v.key) {
 			continue
+		}
+		if _, err := t.tx.ExecContext(ctx, "DELETE FROM releases WHERE object = (SELECT seq FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?)", pk, objectID, v.key); err != nil {
+			return 0, fmt.Errorf("sqlite: delete %s: %w", objectID, err)
 		}
 		if _, err := t.tx.ExecContext(ctx, "DELETE FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?", pk, objectID, v.key); err != nil {
 			return 0, fmt.Errorf("sqlite: delete %s: %w", objectID, err)

@@ -66,9 +66,9 @@ func newObj(n int, version, note string) store.NewObject {
 	return o
 }
 
-func createCollection(t testing.TB, db *DB, id string) {
+func createCollection(t testing.TB, db *DB, id string, members ...string) {
 	t.Helper()
-	if err := db.CreateCollection(context.Background(), store.Collection{ID: id, Title: id}); err != nil {
+	if err := db.CreateCollection(context.Background(), store.Collection{ID: id, Title: id, Members: members}); err != nil {
 		t.Fatalf("CreateCollection(%s) = %v", id, err)
 	}
 }
@@ -529,4 +529,19 @@ func TestOpenOddPath(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("database not at %q: %v", path, err)
 	}
+}
+
+// TestReleaseBackfill runs the backfill of schema step 8 on a database
+// whose releases were forgotten.
+func TestReleaseBackfill(t *testing.T) {
+	db := openTest(t)
+	storetest.CheckReleaseBackfill(t, db, func(t *testing.T) {
+		err := db.w.do(t.Context(), func(ctx context.Context, w *wtx) error {
+			_, err := w.tx.ExecContext(ctx, "DELETE FROM releases; DELETE FROM release_clocks;"+backfillReleases)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 }

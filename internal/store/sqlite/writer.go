@@ -262,11 +262,14 @@ const (
 	stTile
 	stPutTile
 	stSetLogSize
+	stReleaseClock
+	stSetReleaseClock
+	stInsertRelease
 	numStmts
 )
 
 var stmtSQL = [numStmts]string{
-	stCollectionForWrite: "SELECT pk, last_added_us FROM collections WHERE id = ?",
+	stCollectionForWrite: "SELECT pk, last_added_us, members, origin FROM collections WHERE id = ?",
 	stSetLastAdded:       "UPDATE collections SET last_added_us = ? WHERE pk = ?",
 	// Inserts a version unless (collection, object_id, version_key) is
 	// taken. The flags say whether it is the object's oldest or newest
@@ -288,4 +291,7 @@ ON CONFLICT DO NOTHING`,
 	stTile:                 "SELECT hashes FROM ledger_tiles WHERE log = ? AND level = ? AND idx = ?",
 	stPutTile:              "INSERT INTO ledger_tiles (log, level, idx, hashes) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET hashes = excluded.hashes",
 	stSetLogSize:           "INSERT INTO ledger_logs (name, size) VALUES (?, ?) ON CONFLICT DO UPDATE SET size = excluded.size",
+	stReleaseClock:         "SELECT last_us FROM release_clocks WHERE collection = ? AND party = ?",
+	stSetReleaseClock:      "INSERT INTO release_clocks (collection, party, last_us) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET last_us = excluded.last_us",
+	stInsertRelease:        "INSERT INTO releases (collection, party, date_added_us, object) VALUES (?, ?, ?, ?)",
 }

@@ -43,27 +43,27 @@ func VerifyLog(t testing.TB, s store.Store, log string) []ledger.Entry {
 }
 
 // testLedger checks that every added version is appended, in the same
-// call, to the internal log and to the logs of its channels, and nothing
-// else: not duplicates, not conflicts; and that a delete appends
-// withdrawals to exactly the logs that recorded the version.
+// call, to the internal log and to the channels of the members it is
+// released to, and nothing else: not duplicates, not conflicts; and that
+// a delete appends withdrawals to exactly the logs that recorded the
+// version.
 func testLedger(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
-	coll := newCollection(t, s, 1)
-	other := newCollection(t, s, 2)
+	coll := newGroup(t, s, 1, "MEX", "USA", "CAN")
+	other := newGroup(t, s, 2, "MEX", "USA")
 	a := obj("indicator", 1, "2.1", ts(1), "a")
-	a.Channels = []string{"USA", "CAN"}
+	a.Release = store.Release{Originator: "MEX", AllMembers: true}
 	b := obj("indicator", 2, "2.1", ts(1), "b")
-	b.Channels = []string{"USA"}
-	c := obj("indicator", 3, "2.1", ts(1), "c") // internal only
+	b.Release = store.Release{Originator: "MEX", Parties: []string{"GTM", "USA"}} // GTM: not a member
+	c := obj("indicator", 3, "2.1", ts(1), "c")                                   // internal only
+	c.Release = store.Release{Originator: "MEX"}
 	res := add(t, s, coll, []store.NewObject{a, b, c})
 	add(t, s, coll, []store.NewObject{a, b}, store.Duplicate, store.Duplicate)
 	conflict := obj("indicator", 1, "2.1", ts(1), "other content")
-	conflict.Channels = []string{"USA"}
+	conflict.Release = store.Release{Originator: "MEX", AllMembers: true}
 	add(t, s, coll, []store.NewObject{conflict}, store.Conflict)
-	a2 := a
-	a2.Channels = []string{"USA"}
-	add(t, s, other, []store.NewObject{a2}) // the same object in another group
+	add(t, s, other, []store.NewObject{a}) // the same object in another group
 
 	want := map[string][]string{
 		store.InternalLog: {a.ID, b.ID, c.ID, a.ID},
@@ -90,10 +90,14 @@ func testLedger(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("log %s holds %v, want %v", log, got, ids)
 		}
 	}
-	// The entry binds the version's hash, group and date_added.
-	e := VerifyLog(t, s, "CAN")[0]
-	if e.SHA256 != a.Hash || e.Group != coll || e.Version != a.Version || !e.Time.Equal(res[0].DateAdded) {
-		t.Errorf("entry %+v does not match the object added (hash %x, group %s, version %s, date_added %v)", e, a.Hash, coll, a.Version, res[0].DateAdded)
+	// The entry binds the version's hash, group and date_added: the
+	// collection's in the internal log, the partner's own in its channel.
+	if e := VerifyLog(t, s, store.InternalLog)[0]; e.SHA256 != a.Hash || e.Group != coll || e.Version != a.Version || !e.Time.Equal(res[0].DateAdded) {
+		t.Errorf("internal entry %+v does not match the object added (hash %x, group %s, version %s, date_added %v)", e, a.Hash, coll, a.Version, res[0].DateAdded)
+	}
+	seen := allFor(t, s, coll, "CAN")
+	if e := VerifyLog(t, s, "CAN")[0]; len(seen) != 1 || e.SHA256 != a.Hash || e.Group != coll || e.Version != a.Version || !e.Time.Equal(seen[0].DateAdded) {
+		t.Errorf("CAN's entry %+v does not match the version CAN reads %+v", e, seen)
 	}
 	found, err := s.FindEntries(ctx, "USA", a.ID, a.Version)
 	if err != nil || len(found) != 2 || found[0].Index != 0 || found[1].Index != 2 {
@@ -135,7 +139,7 @@ func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 // and every acknowledged version is in it exactly once.
 func testLedgerConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
-	coll := newCollection(t, s, 1)
+	coll := newGroup(t, s, 1, "MEX", "USA")
 	const writers, batches, per = 8, 10, 37
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
@@ -146,8 +150,9 @@ func testLedgerConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
 				for i := range objs {
 					n := (w*batches+b)*per + i
 					objs[i] = obj("indicator", n, "2.1", ts(1), "x")
+					objs[i].Release = store.Release{Originator: "MEX"}
 					if n%3 == 0 {
-						objs[i].Channels = []string{"USA"}
+						objs[i].Release.Parties = []string{"USA"}
 					}
 				}
 				if _, err := s.AddObjects(context.Background(), coll, objs); err != nil {
@@ -266,17 +271,14 @@ func testLedgerNewMember(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	all := obj("indicator", 1, "2.1", ts(1), "to all members")
 	all.Release = store.Release{Originator: "MEX", AllMembers: true}
-	all.Channels = []string{"USA"}
 	usaOnly := obj("indicator", 2, "2.1", ts(1), "to USA")
 	usaOnly.Release = store.Release{Originator: "MEX", Parties: []string{"USA"}}
-	usaOnly.Channels = []string{"USA"}
 	can := obj("indicator", 3, "2.1", ts(1), "to CAN, before CAN joined")
 	can.Release = store.Release{Originator: "MEX", Parties: []string{"CAN"}}
 	expired := obj("indicator", 4, "2.1", ts(1), "expired")
 	expired.Release = store.Release{Originator: "MEX", AllMembers: true, Expires: time.Now().Add(-time.Hour)}
 	all2 := obj("indicator", 1, "2.1", ts(2), "second version")
 	all2.Release = store.Release{Originator: "MEX", AllMembers: true}
-	all2.Channels = []string{"USA"}
 	add(t, s, c.ID, []store.NewObject{all, usaOnly, can, expired, all2})
 
 	if err := s.SetMembers(ctx, c.ID, []string{"MEX", "USA", "CAN"}); err != nil {
@@ -293,15 +295,26 @@ func testLedgerNewMember(t *testing.T, open func(t *testing.T) store.Store) {
 	if n := len(VerifyLog(t, s, "USA")); n != 3 {
 		t.Errorf("USA's channel has %d entries after CAN joined, want the 3 it had", n)
 	}
-	// Leaving and joining again records the release again.
+	// Leaving and joining again releases only what was added meanwhile:
+	// what CAN was given once stays given.
 	if err := s.SetMembers(ctx, c.ID, []string{"MEX", "USA"}); err != nil {
 		t.Fatal(err)
 	}
+	away := obj("indicator", 5, "2.1", ts(1), "added while CAN was away")
+	away.Release = store.Release{Originator: "MEX", AllMembers: true}
+	add(t, s, c.ID, []store.NewObject{away})
 	if err := s.SetMembers(ctx, c.ID, []string{"MEX", "USA", "CAN"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(VerifyLog(t, s, "CAN")); n != 6 {
-		t.Errorf("CAN's channel after leaving and joining again: %d entries, want 6", n)
+	got = got[:0]
+	for _, e := range VerifyLog(t, s, "CAN") {
+		got = append(got, e.ObjectID+" "+e.Version)
+	}
+	if want := append(want, away.ID+" "+away.Version); !slices.Equal(got, want) {
+		t.Errorf("CAN's channel after leaving and joining again: %v, want %v", got, want)
+	}
+	if n := len(allFor(t, s, c.ID, "CAN")); n != 4 {
+		t.Errorf("CAN reads %d versions, want the 4 on its channel", n)
 	}
 }
 
@@ -452,5 +465,102 @@ func testLease(t *testing.T, open func(t *testing.T) store.Store) {
 	wg.Wait()
 	if winners != 1 {
 		t.Fatalf("%d holders got one lease", winners)
+	}
+}
+
+// testPartnerDates checks the date_added each partner sees: its own
+// sequence, in which the versions withheld from it leave no gap; the
+// time of its channel's entries; new after it joins a group; never given
+// twice, even after a delete.
+func testPartnerDates(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	coll := newGroup(t, s, 1, "MEX", "USA", "CAN")
+	rels := []store.Release{
+		{Originator: "MEX", Parties: []string{"USA"}},
+		{Originator: "MEX", Parties: []string{"CAN"}},
+		{Originator: "MEX"},
+		{Originator: "MEX", AllMembers: true},
+		{Originator: "MEX", Parties: []string{"CAN", "GTM"}},
+	}
+	calls := make(map[string]int) // version -> the AddObjects call that added it
+	n := 0
+	for call := range 4 {
+		var b []store.NewObject
+		for i := range 10 + 7*call {
+			o := obj("indicator", n, "2.1", ts(1), "x")
+			o.Release = rels[(n*7+i)%len(rels)]
+			n++
+			b = append(b, o)
+			calls[o.ID] = call
+		}
+		add(t, s, coll, b)
+	}
+	for _, p := range []string{"USA", "CAN", "GTM"} {
+		seen := allFor(t, s, coll, p)
+		entries := VerifyLog(t, s, p)
+		if p == "GTM" {
+			if len(seen) != 0 || len(entries) != 0 {
+				t.Errorf("GTM, not a member, reads %d versions and has %d entries", len(seen), len(entries))
+			}
+			continue
+		}
+		if len(seen) == 0 || len(seen) != len(entries) {
+			t.Fatalf("%s reads %d versions and its channel has %d entries", p, len(seen), len(entries))
+		}
+		for i, o := range seen {
+			if e := entries[i]; e.ObjectID != o.ID || e.Version != o.Version || !e.Time.Equal(o.DateAdded) {
+				t.Errorf("%s: entry %d is %s %s at %v, the version read is %s %s added %v", p, i, e.ObjectID, e.Version, e.Time, o.ID, o.Version, o.DateAdded)
+			}
+			if i == 0 {
+				continue
+			}
+			prev := seen[i-1]
+			if !o.DateAdded.After(prev.DateAdded) {
+				t.Errorf("%s: date_added %v after %v: not increasing", p, o.DateAdded, prev.DateAdded)
+			}
+			// Within one call the party's versions are a microsecond apart,
+			// however many were withheld from it between them.
+			if calls[o.ID] == calls[prev.ID] && o.DateAdded.Sub(prev.DateAdded) != time.Microsecond {
+				t.Errorf("%s: %v then %v in one call: a gap tells what was withheld", p, prev.DateAdded, o.DateAdded)
+			}
+		}
+	}
+
+	// A party that joins sees the versions released to it as new: a
+	// client that polled just before it joined finds them after.
+	before := time.Now().Add(-time.Millisecond)
+	if err := s.SetMembers(ctx, coll, []string{"MEX", "USA", "CAN", "GTM"}); err != nil {
+		t.Fatal(err)
+	}
+	seen := allFor(t, s, coll, "GTM")
+	if len(seen) == 0 {
+		t.Fatal("GTM joined and reads nothing")
+	}
+	q := store.Query{CollectionID: coll, ReleasedTo: "GTM", AddedAfter: before, Versions: store.VersionMatch{All: true}, Limit: 1000}
+	if p, err := s.Objects(ctx, q); err != nil || len(p.Objects) != len(seen) {
+		t.Errorf("GTM reads %d versions added after it joined, want all %d (%v)", len(p.Objects), len(seen), err)
+	}
+	for i, e := range VerifyLog(t, s, "GTM") {
+		if !e.Time.Equal(seen[i].DateAdded) || e.Time.Before(before) {
+			t.Errorf("GTM's entry %d at %v, the version read was added %v, GTM joined after %v", i, e.Time, seen[i].DateAdded, before)
+		}
+	}
+
+	// A delete does not make a date_added come round again.
+	usa := allFor(t, s, coll, "USA")
+	last := usa[len(usa)-1]
+	if _, err := s.DeleteObject(ctx, coll, last.ID, store.VersionMatch{All: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := allFor(t, s, coll, "USA"); len(got) != len(usa)-1 {
+		t.Errorf("USA reads %d versions after a delete, want %d", len(got), len(usa)-1)
+	}
+	o := obj("indicator", n, "2.1", ts(1), "after the delete")
+	o.Release = store.Release{Originator: "MEX", Parties: []string{"USA"}}
+	add(t, s, coll, []store.NewObject{o})
+	usa = allFor(t, s, coll, "USA")
+	if d := usa[len(usa)-1].DateAdded; !d.After(last.DateAdded) {
+		t.Errorf("USA: a new version got date_added %v, not after the deleted %v", d, last.DateAdded)
 	}
 }

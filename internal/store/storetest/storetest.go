@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LedgerConcurrent", testLedgerConcurrent},
 		{"LedgerCheckpoints", testLedgerCheckpoints},
 		{"LedgerNewMember", testLedgerNewMember},
+		{"PartnerDates", testPartnerDates},
 		{"Peers", testPeers},
 		{"ApplyPull", testApplyPull},
 		{"Lease", testLease},
@@ -157,11 +158,28 @@ func outcome(o store.Outcome) string {
 	return fmt.Sprintf("Outcome(%d)", int(o))
 }
 
+// newGroup creates working group n with members.
+func newGroup(t *testing.T, s store.Store, n int, members ...string) string {
+	t.Helper()
+	c := store.Collection{ID: uuid(1000 + n), Title: fmt.Sprintf("group %d", n), Created: t0.Add(time.Duration(n) * time.Second), Members: members}
+	if err := s.CreateCollection(t.Context(), c); err != nil {
+		t.Fatalf("CreateCollection(%v) = %v", c.ID, err)
+	}
+	return c.ID
+}
+
 // all reads every version in the collection, in pages of 1000.
 func all(t *testing.T, s store.Store, coll string) []store.Object {
 	t.Helper()
+	return allFor(t, s, coll, "")
+}
+
+// allFor reads every version in the collection as party reads it (its
+// releases; "" for the node's own users), in pages of 1000.
+func allFor(t *testing.T, s store.Store, coll, party string) []store.Object {
+	t.Helper()
 	var objs []store.Object
-	q := store.Query{CollectionID: coll, Versions: store.VersionMatch{All: true}, Limit: 1000}
+	q := store.Query{CollectionID: coll, Versions: store.VersionMatch{All: true}, Limit: 1000, ReleasedTo: party}
 	for {
 		p, err := s.Objects(t.Context(), q)
 		if err != nil {
@@ -1238,9 +1256,11 @@ func testTokens(t *testing.T, open func(t *testing.T) store.Store) {
 // made a member here.
 func testRelease(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
-	coll := newCollection(t, s, 1)
 	parties := []string{"MEX", "USA", "CAN", "GTM"}
-	now := t0.Add(time.Hour)
+	coll := newGroup(t, s, 1, parties...)
+	// Versions are added now and read an hour later, when some have
+	// expired: they were released when added, and are no longer.
+	now := time.Now().Add(time.Hour)
 	rng := rand.New(rand.NewPCG(7, 11))
 	type version struct {
 		id, key string
@@ -1278,9 +1298,12 @@ func testRelease(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 		}
 	}
+	// A partner reads what was released to it and is still released at
+	// now; the originator, the node's own party, has no releases of its
+	// own versions (its users read without ReleasedTo).
 	allows := func(rel store.Release, p string) bool {
 		rs := marking.ReleaseSet{Originator: rel.Originator, AllMembers: rel.AllMembers, Parties: rel.Parties, Expires: rel.Expires}
-		return rs.Allows(p, parties, now)
+		return p != rel.Originator && rs.Allows(p, parties, now)
 	}
 	for _, p := range parties {
 		for _, vm := range []store.VersionMatch{{}, {All: true}, {First: true}} {
