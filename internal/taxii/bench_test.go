@@ -132,8 +132,12 @@ func concurrently(b *testing.B, n int, fn func(i int)) {
 }
 
 func (e *env) getRaw(tb testing.TB, path string) *http.Response {
+	return e.getRawAs(tb, path, "alice")
+}
+
+func (e *env) getRawAs(tb testing.TB, path, user string) *http.Response {
 	r, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
-	r.SetBasicAuth("alice", "pw")
+	r.SetBasicAuth(user, "pw")
 	r.Header.Set("Accept", mediaTAXII)
 	resp, err := e.srv.Client().Do(r)
 	if err != nil {
@@ -168,13 +172,16 @@ func benchRead(b *testing.B, driver string) {
 	for i := 0; i < total; i += 1000 {
 		e.rawPost(b, objectsPath(e.coll, ""), envelopeOf(i, 1000, size))
 	}
-	// marks[k] is the X-TAXII-Date-Added-Last of page k: request i reads
-	// page i mod the number of pages.
-	var marks []string
-	for q := fmt.Sprintf("limit=%d", page); len(marks) < total/page; {
-		resp := e.getRaw(b, objectsPath(e.coll, q))
-		marks = append(marks, resp.Header.Get("X-TAXII-Date-Added-Last"))
-		q = fmt.Sprintf("limit=%d&added_after=%s", page, url.QueryEscape(marks[len(marks)-1]))
+	// marks[user][k] is the X-TAXII-Date-Added-Last of page k as user
+	// reads it (a partner has its own date_added): request i reads page i
+	// mod the number of pages.
+	marks := make(map[string][]string)
+	for _, user := range []string{"alice", "USA"} {
+		for q := fmt.Sprintf("limit=%d", page); len(marks[user]) < total/page; {
+			resp := e.getRawAs(b, objectsPath(e.coll, q), user)
+			marks[user] = append(marks[user], resp.Header.Get("X-TAXII-Date-Added-Last"))
+			q = fmt.Sprintf("limit=%d&added_after=%s", page, url.QueryEscape(marks[user][len(marks[user])-1]))
+		}
 	}
 	type run struct {
 		name, user string
@@ -195,7 +202,7 @@ func benchRead(b *testing.B, driver string) {
 				start := time.Now()
 				q := fmt.Sprintf("limit=%d", page)
 				if k := i % (total / page); k > 0 {
-					q = fmt.Sprintf("limit=%d&added_after=%s", page, url.QueryEscape(marks[k-1]))
+					q = fmt.Sprintf("limit=%d&added_after=%s", page, url.QueryEscape(marks[rn.user][k-1]))
 				}
 				r, _ := http.NewRequest(http.MethodGet, e.srv.URL+objectsPath(e.coll, q), nil)
 				r.SetBasicAuth(rn.user, "pw")
