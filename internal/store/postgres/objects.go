@@ -384,10 +384,12 @@ func (r *releaser) flush(ctx context.Context) error {
 	if len(r.parties) == 0 {
 		return nil
 	}
-	if _, err := r.t.tx.Exec(ctx, `
-INSERT INTO releases (collection, party, date_added_us, object)
-SELECT $1, n.party, n.added, n.object FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS n(party, added, object)`,
-		r.pk, r.parties, r.added, r.versions); err != nil {
+	// COPY: a batch's releases are as many rows as its objects.
+	_, err := r.t.tx.CopyFrom(ctx, pgx.Identifier{"releases"}, []string{"collection", "party", "date_added_us", "object"},
+		pgx.CopyFromSlice(len(r.parties), func(i int) ([]any, error) {
+			return []any{r.pk, r.parties[i], r.added[i], r.versions[i]}, nil
+		}))
+	if err != nil {
 		return fmt.Errorf("postgres: record releases: %w", err)
 	}
 	var parties []string
