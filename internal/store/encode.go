@@ -13,9 +13,33 @@ import (
 // database written by one reads the same through the other's code.
 
 // VersionLayout formats the version a store gives an object that has
-// neither modified nor created: its date_added, RFC 3339 UTC with
-// microseconds.
+// neither modified nor created, RFC 3339 UTC with microseconds.
 const VersionLayout = "2006-01-02T15:04:05.000000Z"
+
+// VersionlessVersion returns the version a store gives a new version of
+// an object that has neither modified nor created, written at now, when
+// the newest version it holds of that object is newest ("" for none): now,
+// or one microsecond after newest. It is not the collection's date_added,
+// whose gaps would tell a partner how many versions were withheld from it
+// between two it sees.
+func VersionlessVersion(now time.Time, newest string) time.Time {
+	v := now.UTC().Truncate(time.Microsecond)
+	if newest == "" {
+		return v
+	}
+	n, err := time.Parse(time.RFC3339Nano, newest)
+	if err != nil {
+		return v // a version the store wrote always parses
+	}
+	return maxTime(v, n.Truncate(time.Microsecond).Add(time.Microsecond))
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
 
 // Check reports a NewObject that no store may accept.
 func (o *NewObject) Check() error {
@@ -93,7 +117,7 @@ func ExpiresMicros(t time.Time) int64 {
 
 // Recipients returns the members, other than the originator, that r
 // releases a version to at time now: the parties a store releases it to
-// when it is added. members is an EncodeSet list.
+// when it is added. members are party codes.
 func (r Release) Recipients(members []string, now time.Time) []string {
 	if e := ExpiresMicros(r.Expires); e != 0 && e <= now.UnixMicro() {
 		return nil // as the drivers' queries compare it

@@ -232,7 +232,10 @@ type NewObject struct {
 	SpecVersion string
 	// Version is the object's modified timestamp (else created) exactly as
 	// written in the object. Empty for objects that have neither; the store
-	// then uses the date_added it assigns as the version.
+	// then gives it the time of the add as its version (microseconds, in
+	// VersionLayout), later than any version of that object it holds. Not
+	// its date_added: every reader sees the same version, and partners
+	// have their own date_added.
 	Version string
 	// VersionKey orders versions by value; see stix.VersionKey. Empty when
 	// Version is empty.

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/puente-project/puente/internal/taxii"
 )
@@ -309,10 +310,20 @@ var readCases = []conformanceCase{
 	{"object endpoint unknown object", getColl("objects/indicator--00000000-0000-4000-8000-00000000ffff/", ""), 404, nil},
 	{"object endpoint malformed id", getColl("objects/nonsense/", ""), 404, nil},
 	{"object endpoint filters exclude every version", getColl("objects/"+obj1+"/", "match[spec_version]=2.0"), 200, exactBody("{}")},
-	{"SCO version is date_added", getColl("manifest/", "match[type]=ipv4-addr"), 200, func(t *testing.T, e *env, r response) {
+	// TAXII: a server SHOULD give an object with neither modified nor
+	// created a version "consistent to the server". Puente's is the time
+	// it was added, the same for every reader; not its date_added, which
+	// each partner has its own of.
+	{"SCO version is the time it was added", getColl("manifest/", "match[type]=ipv4-addr"), 200, func(t *testing.T, e *env, r response) {
 		rec := r.json(t)["objects"].([]any)[0].(map[string]any)
-		if rec["version"] != rec["date_added"] {
-			t.Errorf("version %v, want date_added %v", rec["version"], rec["date_added"])
+		v, err1 := time.Parse(time.RFC3339Nano, fmt.Sprint(rec["version"]))
+		d, err2 := time.Parse(time.RFC3339Nano, fmt.Sprint(rec["date_added"]))
+		if err1 != nil || err2 != nil || v.After(d) || d.Sub(v) > time.Second {
+			t.Errorf("version %v, date_added %v: want the time it was added, at most its date_added", rec["version"], rec["date_added"])
+		}
+		usa := e.get(root+"collections/"+e.coll+"/manifest/?match[type]=ipv4-addr", "USA").json(t)["objects"].([]any)[0].(map[string]any)
+		if usa["version"] != rec["version"] {
+			t.Errorf("USA sees version %v, the node's own users %v", usa["version"], rec["version"])
 		}
 	}},
 

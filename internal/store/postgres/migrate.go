@@ -192,9 +192,7 @@ CREATE TABLE leases (
 `,
 	// 2: releases, as the SQLite driver's step 8: which versions went to
 	// which partner, and the date_added each partner sees
-	// (store.Store.AddObjects). Filled from the channel logs, which
-	// recorded every release so far; those keep the collection's
-	// date_added.
+	// (store.Store.AddObjects); see backfillReleases.
 	`
 CREATE TABLE releases (
 	collection    bigint NOT NULL,
@@ -216,15 +214,21 @@ CREATE TABLE release_clocks (
 ` + backfillReleases,
 }
 
-// backfillReleases is the part of step 2 that fills the new tables.
+// backfillReleases is the part of step 2 that fills the new tables: each
+// member of each group is given every version it could read before,
+// released to it and not expired, with the collection's date_added, so
+// that every partner reads after the migration exactly what it read
+// before. (Not from the channel logs: a withdrawn version added again may
+// be on a channel it is no longer released to.)
 const backfillReleases = `
 INSERT INTO releases (collection, party, date_added_us, object)
-SELECT o.collection, e.log, o.date_added_us, o.seq
-FROM ledger_entries e
-JOIN ledger_records r ON r.id = e.record
-JOIN collections c ON c.id = convert_from(r.data, 'UTF8')::jsonb ->> 'group'
-JOIN objects o ON o.collection = c.pk AND o.object_id = r.object_id AND o.version = r.version
-WHERE e.log <> 'internal' AND convert_from(r.data, 'UTF8')::jsonb ->> 'kind' = 'object'
+SELECT o.collection, m.party, o.date_added_us, o.seq
+FROM (SELECT pk, unnest(string_to_array(trim(both ',' from members), ',')) AS party
+	FROM collections WHERE origin = '' AND members <> '') m
+JOIN objects o ON o.collection = m.pk
+WHERE o.originator <> m.party
+	AND (o.release_expires_us = 0 OR o.release_expires_us > (extract(epoch from clock_timestamp()) * 1000000)::bigint)
+	AND (o.release_all OR strpos(o.release_parties, ',' || m.party || ',') > 0)
 ON CONFLICT DO NOTHING;
 INSERT INTO release_clocks (collection, party, last_us)
 SELECT c.pk, r.party, c.last_added_us FROM collections c JOIN (SELECT DISTINCT collection, party FROM releases) r ON r.collection = c.pk;

@@ -58,7 +58,8 @@ func (t *wtx) lockCollection(ctx context.Context, collectionID string) (writeCol
 }
 
 // addObjects adds objs in a few statements, whatever their number: the
-// versionless ones are looked up, every candidate is given a date_added
+// versionless ones are looked up (duplicates, and the newest version held
+// for store.VersionlessVersion), every candidate is given a date_added
 // (in input order, so that they increase), all are inserted by one
 // INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING, and the ones it
 // did not insert are looked up to tell a duplicate from a conflict. A
@@ -78,6 +79,7 @@ func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.
 	// Versionless objects: the identical object is a duplicate whatever
 	// version it was given.
 	versionless := make(map[string]int) // id + hash -> input index of the first
+	newest := make(map[string]string)   // id -> its newest version held, for the versionless
 	for i := range objs {
 		if objs[i].Version == "" {
 			versionless[objs[i].ID+string(objs[i].Hash[:])] = -1
@@ -121,6 +123,24 @@ WHERE o.collection = $1 ORDER BY o.object_id, o.hash, o.seq`, pk, ids, hashes)
 				results[i] = r
 			}
 		}
+		rows, err = t.tx.Query(ctx, `
+SELECT DISTINCT ON (object_id) object_id, version FROM objects
+WHERE collection = $1 AND object_id = ANY($2) ORDER BY object_id, version_key DESC`, pk, ids)
+		if err != nil {
+			return fmt.Errorf("postgres: look up versionless objects: %w", err)
+		}
+		for rows.Next() {
+			var id, version string
+			if err := rows.Scan(&id, &version); err != nil {
+				rows.Close()
+				return fmt.Errorf("postgres: look up versionless objects: %w", err)
+			}
+			newest[id] = version
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("postgres: look up versionless objects: %w", err)
+		}
 	}
 
 	// Candidates: every object not settled yet, with its date_added.
@@ -148,8 +168,9 @@ WHERE o.collection = $1 ORDER BY o.object_id, o.hash, o.seq`, pk, ids, hashes)
 		added := max(nowUS, last+1)
 		last = added
 		if version == "" {
-			d := fromMicros(added)
+			d := store.VersionlessVersion(now, newest[o.ID])
 			version, key = d.Format(store.VersionLayout), stix.VersionKey(d)
+			newest[o.ID] = version
 		}
 		cands = append(cands, candidate{i: i, version: version, key: key, added: added})
 	}
@@ -648,9 +669,26 @@ func (t *wtx) DeleteObject(ctx context.Context, collectionID, objectID string, m
 	if len(doomed) == 0 {
 		return 0, fmt.Errorf("object %s: %w", objectID, store.ErrNotFound)
 	}
-	if _, err := t.tx.Exec(ctx, `
-WITH gone AS (DELETE FROM objects WHERE collection = $1 AND object_id = $2 AND version_key = ANY($3) RETURNING seq)
-DELETE FROM releases WHERE object IN (SELECT seq FROM gone)`, pk, objectID, doomed); err != nil {
+	// The versions go, with their releases: the parties they were
+	// released to, in this transaction too, get the withdrawals.
+	rows, err = t.tx.Query(ctx, `
+WITH gone AS (DELETE FROM objects WHERE collection = $1 AND object_id = $2 AND version_key = ANY($3) RETURNING seq, version_key),
+	rel AS (DELETE FROM releases WHERE object IN (SELECT seq FROM gone) RETURNING object, party)
+SELECT g.version_key, r.party FROM gone g JOIN rel r ON r.object = g.seq`, pk, objectID, doomed)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: delete %s: %w", objectID, err)
+	}
+	released := make(map[string][]string) // version key -> parties
+	for rows.Next() {
+		var key, party string
+		if err := rows.Scan(&key, &party); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("postgres: delete %s: %w", objectID, err)
+		}
+		released[key] = append(released[key], party)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("postgres: delete %s: %w", objectID, err)
 	}
 	for _, v := range all {
@@ -658,7 +696,7 @@ DELETE FROM releases WHERE object IN (SELECT seq FROM gone)`, pk, objectID, doom
 			rest = append(rest, v.key)
 			continue
 		}
-		if err := t.withdraw(ctx, collectionID, objectID, v.version, v.hash); err != nil {
+		if err := t.withdraw(ctx, collectionID, objectID, v.version, v.hash, released[v.key]); err != nil {
 			return 0, err
 		}
 	}

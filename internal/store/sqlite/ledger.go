@@ -173,13 +173,20 @@ func (r txTiles) ReadTile(ctx context.Context, id ledger.TileID) ([]byte, error)
 
 // withdraw appends a withdrawal entry for one deleted object version to
 // the internal log and to every channel that recorded it from this
-// collection.
-func (t *wtx) withdraw(ctx context.Context, collectionID, objectID, version string, hash []byte) error {
+// collection: the parties it was released to (released), and the
+// channels of the records stored of it (from before releases were
+// recorded).
+func (t *wtx) withdraw(ctx context.Context, collectionID, objectID, version string, hash []byte, released []string) error {
 	rows, err := t.tx.QueryContext(ctx, "SELECT placements, data FROM ledger_records WHERE object_id = ? AND version = ?", objectID, version)
 	if err != nil {
 		return fmt.Errorf("sqlite: find entries of %s: %w", objectID, err)
 	}
 	logs := []string{store.InternalLog}
+	for _, p := range released {
+		if !slices.Contains(logs, p) {
+			logs = append(logs, p)
+		}
+	}
 	for rows.Next() {
 		var placements string
 		var data []byte

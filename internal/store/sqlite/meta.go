@@ -122,7 +122,8 @@ func (db *DB) SetMembers(ctx context.Context, idOrAlias string, members []string
 func (t *wtx) releaseToNewMember(ctx context.Context, pk int64, collectionID, party string) (err error) {
 	q := "SELECT seq, object_id, version, hash, date_added_us FROM objects a WHERE collection = ? AND " + releasedSQL("a") +
 		" AND a.originator <> ? AND NOT EXISTS (SELECT 1 FROM releases r WHERE r.object = a.seq AND r.party = ?) ORDER BY date_added_us"
-	args := append([]any{pk}, releasedArgs(store.Query{ReleasedTo: party})...)
+	at := now()
+	args := append([]any{pk}, releasedArgs(store.Query{ReleasedTo: party, Now: at})...)
 	rows, err := t.tx.QueryContext(ctx, q, append(args, party, party)...)
 	if err != nil {
 		return fmt.Errorf("sqlite: versions released to %s: %w", party, err)
@@ -147,7 +148,7 @@ func (t *wtx) releaseToNewMember(ctx context.Context, pk int64, collectionID, pa
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return fmt.Errorf("sqlite: versions released to %s: %w", party, err)
 	}
-	rel := releaser{t: t, pk: pk, now: micros(now())}
+	rel := releaser{t: t, pk: pk, now: micros(at)}
 	for _, v := range vs {
 		if err := rel.record(ctx, v.e, v.seq, false, []string{party}); err != nil {
 			return err

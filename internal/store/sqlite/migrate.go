@@ -214,9 +214,7 @@ CREATE TABLE leases (
 ) WITHOUT ROWID;
 `,
 	// Releases: which versions went to which partner, and the date_added
-	// each partner sees (store.Store.AddObjects). Filled from the channel
-	// logs, which recorded every release so far; those keep the
-	// collection's date_added.
+	// each partner sees (store.Store.AddObjects); see backfillReleases.
 	`
 CREATE TABLE releases (
 	collection    INTEGER NOT NULL,
@@ -237,15 +235,25 @@ CREATE TABLE release_clocks (
 ` + backfillReleases,
 }
 
-// backfillReleases is the part of step 8 that fills the new tables.
+// backfillReleases is the part of step 8 that fills the new tables: each
+// member of each group is given every version it could read before,
+// released to it and not expired, with the collection's date_added, so
+// that every partner reads after the migration exactly what it read
+// before. (Not from the channel logs: versions added before the ledger
+// existed are on none, and a withdrawn version added again may be on a
+// channel it is no longer released to.)
 const backfillReleases = `
+WITH RECURSIVE m(pk, party, rest) AS (
+	SELECT pk, '', substr(members, 2) FROM collections WHERE origin = '' AND members <> ''
+	UNION ALL
+	SELECT pk, substr(rest, 1, instr(rest, ',') - 1), substr(rest, instr(rest, ',') + 1) FROM m WHERE rest <> ''
+)
 INSERT OR IGNORE INTO releases (collection, party, date_added_us, object)
-SELECT o.collection, e.log, o.date_added_us, o.seq
-FROM ledger_entries e
-JOIN ledger_records r ON r.id = e.record
-JOIN collections c ON c.id = json_extract(r.data, '$.group')
-JOIN objects o ON o.collection = c.pk AND o.object_id = r.object_id AND o.version = r.version
-WHERE e.log <> 'internal' AND json_extract(r.data, '$.kind') = 'object';
+SELECT o.collection, m.party, o.date_added_us, o.seq
+FROM m JOIN objects o ON o.collection = m.pk
+WHERE m.party <> '' AND o.originator <> m.party
+	AND (o.release_expires_us = 0 OR o.release_expires_us > CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))
+	AND (o.release_all = 1 OR instr(o.release_parties, ',' || m.party || ',') > 0);
 INSERT INTO release_clocks (collection, party, last_us)
 SELECT c.pk, r.party, c.last_added_us FROM collections c JOIN (SELECT DISTINCT collection, party FROM releases) r ON r.collection = c.pk;
 `

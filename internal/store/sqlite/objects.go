@@ -83,7 +83,10 @@ func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.
 			if !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("sqlite: look up %s: %w", o.ID, err)
 			}
-			d := fromMicros(added)
+			d, err := t.versionlessVersion(ctx, pk, o.ID, now)
+			if err != nil {
+				return err
+			}
 			version, key = d.Format(store.VersionLayout), stix.VersionKey(d)
 			r.Version = version
 		}
@@ -134,6 +137,22 @@ func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.
 		}
 	}
 	return rel.flush(ctx)
+}
+
+// versionlessVersion returns the version of a new version of object id
+// that has neither modified nor created: the time of the write, or a
+// microsecond after the newest version held of that object
+// (store.NewObject.Version).
+func (t *wtx) versionlessVersion(ctx context.Context, pk int64, id string, now time.Time) (time.Time, error) {
+	var newest string
+	err := t.stmt(ctx, stNewestVersion).QueryRowContext(ctx, pk, id).Scan(&newest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return now.Truncate(time.Microsecond), nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sqlite: look up %s: %w", id, err)
+	}
+	return store.VersionlessVersion(now, newest), nil
 }
 
 // releaser releases the versions of one write to partners: it gives each
@@ -526,13 +545,29 @@ func (t *wtx) DeleteObject(ctx context.Context, collectionID, objectID string, m
 		if !slices.Contains(doomed, v.key) {
 			continue
 		}
-		if _, err := t.tx.ExecContext(ctx, "DELETE FROM releases WHERE object = (SELECT seq FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?)", pk, objectID, v.key); err != nil {
+		// The parties it was released to, in this transaction too.
+		var released []string
+		if err := func() (err error) {
+			rows, err := t.tx.QueryContext(ctx, "DELETE FROM releases WHERE object = (SELECT seq FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?) RETURNING party", pk, objectID, v.key)
+			if err != nil {
+				return err
+			}
+			defer func() { err = errors.Join(err, rows.Close()) }()
+			for rows.Next() {
+				var p string
+				if err := rows.Scan(&p); err != nil {
+					return err
+				}
+				released = append(released, p)
+			}
+			return rows.Err()
+		}(); err != nil {
 			return 0, fmt.Errorf("sqlite: delete %s: %w", objectID, err)
 		}
 		if _, err := t.tx.ExecContext(ctx, "DELETE FROM objects WHERE collection = ? AND object_id = ? AND version_key = ?", pk, objectID, v.key); err != nil {
 			return 0, fmt.Errorf("sqlite: delete %s: %w", objectID, err)
 		}
-		if err := t.withdraw(ctx, collectionID, objectID, v.version, v.hash); err != nil {
+		if err := t.withdraw(ctx, collectionID, objectID, v.version, v.hash, released); err != nil {
 			return 0, err
 		}
 	}

@@ -277,8 +277,10 @@ func TestSameMicrosecond(t *testing.T) {
 			}
 			last = r.DateAdded
 		}
-		if want := res[0].DateAdded.Format("2006-01-02T15:04:05.000000Z"); res[0].Version != want {
-			t.Errorf("versionless version = %q, want %q", res[0].Version, want)
+		// The version of an object without modified is the time of the
+		// add, not bumped with date_added (store.NewObject.Version).
+		if want := frozen.Format("2006-01-02T15:04:05.000000Z"); res[0].Version != want {
+			t.Errorf("versionless version = %q, want the time of the add %q", res[0].Version, want)
 		}
 	}
 }
@@ -544,4 +546,35 @@ func TestReleaseBackfill(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestWithdrawSameTransaction adds a version released to USA and deletes
+// it in one transaction, as two callers sharing a group commit may: USA's
+// channel gets the withdrawal too, though the version's record was not
+// stored yet when it was deleted.
+func TestWithdrawSameTransaction(t *testing.T) {
+	db := openTest(t)
+	createCollection(t, db, "c1", "MEX", "USA")
+	o := newObj(1, "2026-01-01T00:00:00.000Z", "x")
+	o.Release = store.Release{Originator: "MEX", Parties: []string{"USA"}}
+	err := db.w.do(t.Context(), func(ctx context.Context, w *wtx) error {
+		res := make([]store.AddResult, 1)
+		if err := w.AddObjects(ctx, "c1", []store.NewObject{o}, res); err != nil {
+			return err
+		}
+		_, err := w.DeleteObject(ctx, "c1", o.ID, store.VersionMatch{All: true}, nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, log := range []string{store.InternalLog, "USA"} {
+		var kinds []string
+		for _, e := range storetest.VerifyLog(t, db, log) {
+			kinds = append(kinds, string(e.Kind))
+		}
+		if strings.Join(kinds, ",") != "object,withdrawal" {
+			t.Errorf("log %s holds %v, want the object and its withdrawal", log, kinds)
+		}
+	}
 }

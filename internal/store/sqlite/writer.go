@@ -265,6 +265,7 @@ const (
 	stReleaseClock
 	stSetReleaseClock
 	stInsertRelease
+	stNewestVersion
 	numStmts
 )
 
@@ -294,4 +295,5 @@ ON CONFLICT DO NOTHING`,
 	stReleaseClock:         "SELECT last_us FROM release_clocks WHERE collection = ? AND party = ?",
 	stSetReleaseClock:      "INSERT INTO release_clocks (collection, party, last_us) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET last_us = excluded.last_us",
 	stInsertRelease:        "INSERT INTO releases (collection, party, date_added_us, object) VALUES (?, ?, ?, ?)",
+	stNewestVersion:        "SELECT version FROM objects WHERE collection = ? AND object_id = ? ORDER BY version_key DESC LIMIT 1",
 }

@@ -10,9 +10,9 @@ import (
 // CheckReleaseBackfill checks the migration that gave databases written
 // before partners had their own date_added their releases: it fills a
 // store, has forget drop every release and clock and run the migration's
-// backfill again, and checks that each partner then reads what its
-// channel recorded, with the collection's date_added, and that new
-// releases come after.
+// backfill again, and checks that each partner then reads what it read
+// before, with the collection's date_added, and that new releases come
+// after.
 func CheckReleaseBackfill(t *testing.T, s store.Store, forget func(t *testing.T)) {
 	ctx := t.Context()
 	coll := newGroup(t, s, 1, "MEX", "USA")
@@ -34,6 +34,21 @@ func CheckReleaseBackfill(t *testing.T, s store.Store, forget func(t *testing.T)
 		t.Fatal(err)
 	}
 	add(t, s, newGroup(t, s, 2, "MEX", "USA"), b[:3]) // the same ids in another group
+	// A version released to USA and withdrawn, then added again, no
+	// longer released to USA, while USA was away: on USA's channel, but
+	// not USA's to read.
+	if _, err := s.DeleteObject(ctx, coll, b[0].ID, store.VersionMatch{All: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetMembers(ctx, coll, []string{"MEX", "CAN"}); err != nil {
+		t.Fatal(err)
+	}
+	again := b[0]
+	again.Release = store.Release{Originator: "MEX", Parties: []string{"CAN"}}
+	add(t, s, coll, []store.NewObject{again})
+	if err := s.SetMembers(ctx, coll, []string{"MEX", "USA", "CAN"}); err != nil {
+		t.Fatal(err)
+	}
 	key := func(o store.Object) string { return o.ID + "@" + o.Version }
 	before := map[string][]string{"USA": nil, "CAN": nil}
 	for p := range before {

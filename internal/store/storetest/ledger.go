@@ -527,9 +527,30 @@ func testPartnerDates(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	}
 
+	// Objects with neither modified nor created: their versions say
+	// nothing of what was withheld either.
+	var sco []store.NewObject
+	for i := range 10 {
+		o := obj("ipv4-addr", 500+i, "2.1", "", "x")
+		o.Release = rels[i%3]
+		sco = append(sco, o)
+	}
+	add(t, s, coll, sco)
+	var scoVersions []string
+	for _, o := range allFor(t, s, coll, "USA") {
+		if o.Type == "ipv4-addr" {
+			scoVersions = append(scoVersions, o.Version)
+		}
+	}
+	if len(scoVersions) != 4 || slices.Compact(slices.Clone(scoVersions))[0] != scoVersions[len(scoVersions)-1] {
+		t.Errorf("USA sees the versions %v of the objects without modified released to it in one call, want 4 equal ones (the time of the add)", scoVersions)
+	}
+
 	// A party that joins sees the versions released to it as new: a
-	// client that polled just before it joined finds them after.
-	before := time.Now().Add(-time.Millisecond)
+	// client that polled up to the newest date_added the group had before
+	// finds them after it.
+	held := all(t, s, coll)
+	before := held[len(held)-1].DateAdded
 	if err := s.SetMembers(ctx, coll, []string{"MEX", "USA", "CAN", "GTM"}); err != nil {
 		t.Fatal(err)
 	}
@@ -542,7 +563,7 @@ func testPartnerDates(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("GTM reads %d versions added after it joined, want all %d (%v)", len(p.Objects), len(seen), err)
 	}
 	for i, e := range VerifyLog(t, s, "GTM") {
-		if !e.Time.Equal(seen[i].DateAdded) || e.Time.Before(before) {
+		if !e.Time.Equal(seen[i].DateAdded) || !e.Time.After(before) {
 			t.Errorf("GTM's entry %d at %v, the version read was added %v, GTM joined after %v", i, e.Time, seen[i].DateAdded, before)
 		}
 	}

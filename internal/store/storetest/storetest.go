@@ -388,11 +388,15 @@ func testVersionless(t *testing.T, open func(t *testing.T) store.Store) {
 	d2 := obj("ipv4-addr", 1, "2.1", "", "198.51.100.1 with more")
 	e := obj("ipv4-addr", 2, "2.1", "", "198.51.100.2")
 
+	before := time.Now().Truncate(time.Microsecond)
 	first := add(t, s, coll, []store.NewObject{d1, e, d1}, store.Added, store.Added, store.Duplicate)
+	after := time.Now()
+	// The version is the time of the add, the same for the whole call:
+	// not the date_added, which counts the versions added before it.
 	for i, r := range first {
-		want := r.DateAdded.UTC().Format("2006-01-02T15:04:05.000000Z")
-		if r.Version != want {
-			t.Errorf("versionless result %d: Version = %q, want date_added %q", i, r.Version, want)
+		v, err := time.Parse("2006-01-02T15:04:05.000000Z", r.Version)
+		if err != nil || v.Before(before) || v.After(after) || r.Version != first[0].Version {
+			t.Errorf("versionless result %d: Version = %q (%v), want the time of the add, between %v and %v, as for the first", i, r.Version, err, before, after)
 		}
 	}
 	if first[2].Version != first[0].Version || !first[2].DateAdded.Equal(first[0].DateAdded) {
@@ -412,8 +416,9 @@ func testVersionless(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Fatalf("stored = %v, want %v", got, want)
 	}
 	for _, o := range stored {
-		if o.VersionKey != stix.VersionKey(o.DateAdded) {
-			t.Errorf("%s@%s: VersionKey = %q, want %q", o.ID, o.Version, o.VersionKey, stix.VersionKey(o.DateAdded))
+		v, _ := stix.ParseTimestamp(o.Version)
+		if o.VersionKey != stix.VersionKey(v) {
+			t.Errorf("%s@%s: VersionKey = %q, want %q", o.ID, o.Version, o.VersionKey, stix.VersionKey(v))
 		}
 	}
 	// The newest content is the last version.
@@ -423,6 +428,13 @@ func testVersionless(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	if got := versions(p.Objects); !slices.Equal(got, []string{d2.ID + "@" + again[1].Version}) {
 		t.Errorf("last version of %s = %v, want the second content", d1.ID, got)
+	}
+	// Two new contents of one object in one call: two versions, in order.
+	d3 := obj("ipv4-addr", 1, "2.1", "", "third")
+	d4 := obj("ipv4-addr", 1, "2.1", "", "fourth")
+	third := add(t, s, coll, []store.NewObject{d3, d4})
+	if !(third[0].Version > again[1].Version && third[1].Version > third[0].Version) {
+		t.Errorf("versions %q, then %q and %q in one call: want increasing", again[1].Version, third[0].Version, third[1].Version)
 	}
 }
 
@@ -590,7 +602,11 @@ func (m *model) add(in []store.NewObject, res []store.AddResult) {
 		o := in[i]
 		k := o.VersionKey
 		if o.Version == "" {
-			k = stix.VersionKey(r.DateAdded)
+			v, err := stix.ParseTimestamp(r.Version)
+			if err != nil {
+				panic(fmt.Sprintf("versionless %s got version %q: %v", o.ID, r.Version, err))
+			}
+			k = stix.VersionKey(v)
 		}
 		m.objs = append(m.objs, store.Object{
 			ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion, Version: r.Version, VersionKey: k,
