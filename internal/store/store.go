@@ -70,6 +70,14 @@ type Store interface {
 	// the same hash is a Duplicate (nothing written); with another hash it is a
 	// Conflict (nothing written).
 	//
+	// Marking definitions are immutable across the node: when objs holds
+	// a marking-definition whose id is already defined, in any of the
+	// node's own collections or earlier in objs, with other content, the
+	// call fails with an error wrapping ErrConflict and writes nothing
+	// (the caller judged the other objects against a definition that is
+	// not the node's; it must judge them again). A replica collection is
+	// not checked.
+	//
 	// Each added version is recorded, in the same transaction, on the
 	// internal log and released to the members of the collection (as they
 	// are at that moment), other than its originator, that its Release

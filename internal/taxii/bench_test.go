@@ -131,10 +131,6 @@ func concurrently(b *testing.B, n int, fn func(i int)) {
 	wg.Wait()
 }
 
-func (e *env) getRaw(tb testing.TB, path string) *http.Response {
-	return e.getRawAs(tb, path, "alice")
-}
-
 func (e *env) getRawAs(tb testing.TB, path, user string) *http.Response {
 	r, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
 	r.SetBasicAuth(user, "pw")

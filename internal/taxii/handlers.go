@@ -557,39 +557,53 @@ func (s *Server) share(ctx context.Context, p auth.Principal, c store.Collection
 		valid = append(valid, o)
 		mos = append(mos, mo)
 	}
-	reg, refused, err := s.markings(ctx, c, valid, mos)
-	if err != nil {
-		return store.Status{}, err
-	}
-	group := marking.Group{Members: c.Members, DefaultMarking: c.DefaultMarking, Internal: c.Internal}
-	for i, o := range valid {
-		if refused[o.ID] && o.Type == "marking-definition" {
-			st.Failures = append(st.Failures, store.StatusDetail{ID: o.ID, Version: o.Version,
-				Message: "marking definitions cannot change: this id is already defined with other content"})
+	// The objects are judged against the node's marking definitions as
+	// they are now. Should another request define one of them first with
+	// other content, the store refuses the whole call (ErrConflict) and
+	// they are judged again against that content.
+	invalid := st.Failures
+	var results []store.AddResult
+	for attempt := 1; ; attempt++ {
+		st.Failures, objs = slices.Clip(invalid), objs[:0]
+		reg, refused, err := s.markings(ctx, c, valid, mos)
+		if err != nil {
+			return store.Status{}, err
+		}
+		group := marking.Group{Members: c.Members, DefaultMarking: c.DefaultMarking, Internal: c.Internal}
+		for i, o := range valid {
+			if refused[o.ID] && o.Type == "marking-definition" {
+				st.Failures = append(st.Failures, store.StatusDetail{ID: o.ID, Version: o.Version,
+					Message: "marking definitions cannot change: this id is already defined with other content"})
+				continue
+			}
+			rs := marking.Compute(mos[i], group, reg)
+			objs = append(objs, store.NewObject{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
+				Version: o.Version, VersionKey: o.VersionKey, Hash: o.Hash, Raw: o.Raw,
+				Release: store.Release{Originator: rs.Originator, AllMembers: rs.AllMembers, Parties: rs.Parties, Expires: rs.Expires}})
+		}
+		if len(objs) == 0 {
+			break
+		}
+		results, err = s.st.AddObjects(ctx, c.ID, objs)
+		if errors.Is(err, store.ErrConflict) && attempt < 3 {
 			continue
 		}
-		rs := marking.Compute(mos[i], group, reg)
-		objs = append(objs, store.NewObject{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
-			Version: o.Version, VersionKey: o.VersionKey, Hash: o.Hash, Raw: o.Raw,
-			Release: store.Release{Originator: rs.Originator, AllMembers: rs.AllMembers, Parties: rs.Parties, Expires: rs.Expires}})
-	}
-	if len(objs) > 0 {
-		results, err := s.st.AddObjects(ctx, c.ID, objs)
 		if err != nil {
 			return store.Status{}, fmt.Errorf("add %d objects: %w", len(objs), err)
 		}
-		for _, res := range results {
-			d := store.StatusDetail{ID: res.ID, Version: res.Version}
-			switch res.Outcome {
-			case store.Added:
-				st.Successes = append(st.Successes, d)
-			case store.Duplicate:
-				d.Message = "identical version already stored"
-				st.Successes = append(st.Successes, d)
-			default:
-				d.Message = "another object with this id and version is already stored"
-				st.Failures = append(st.Failures, d)
-			}
+		break
+	}
+	for _, res := range results {
+		d := store.StatusDetail{ID: res.ID, Version: res.Version}
+		switch res.Outcome {
+		case store.Added:
+			st.Successes = append(st.Successes, d)
+		case store.Duplicate:
+			d.Message = "identical version already stored"
+			st.Successes = append(st.Successes, d)
+		default:
+			d.Message = "another object with this id and version is already stored"
+			st.Failures = append(st.Failures, d)
 		}
 	}
 	st.Created = time.Now()
@@ -613,7 +627,10 @@ func (s *Server) share(ctx context.Context, p auth.Principal, c store.Collection
 // the originator). A definition in the request is used only for an id the
 // node does not hold yet, and refused when it differs from the stored one
 // or from another copy in the same request. A definition found nowhere
-// stays unknown: deny by default.
+// stays unknown: deny by default. The store keeps one content per id and
+// refuses a call that brings another (store.Store.AddObjects), so two
+// requests that read the definitions before either stored its own cannot
+// both win: share judges the loser's objects again.
 func (s *Server) markings(ctx context.Context, c store.Collection, objs []*stix.Object, mos []marking.Object) (*marking.Registry, map[string]bool, error) {
 	var refs []string
 	addRef := func(r string) {

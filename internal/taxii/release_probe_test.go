@@ -8,11 +8,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/puente-project/puente/internal/marking"
 	"github.com/puente-project/puente/internal/store"
+	"github.com/puente-project/puente/internal/store/postgres"
+	"github.com/puente-project/puente/internal/store/postgres/pgtest"
 	"github.com/puente-project/puente/internal/taxii"
 )
 
@@ -272,5 +275,82 @@ func TestProbeNewMemberPolling(t *testing.T) {
 	}
 	if ids, _ := manifestDates(t, e.get(root+"collections/"+armsColl+"/manifest/?added_after="+polled, "USA")); len(ids) != 0 {
 		t.Errorf("USA finds %v again after CAN joined", ids)
+	}
+}
+
+// P12: two requests defining one marking id with different contents (and
+// created times) at once each judged their objects against their own
+// copy, and both copies were stored. Now the store keeps one content per
+// id and refuses the other request whole; it is judged again against the
+// stored content. Each round races two envelopes, each a definition of
+// the same id and an object marked with it.
+func TestProbeConcurrentRedefinition(t *testing.T) {
+	for _, driver := range drivers {
+		t.Run(driver, func(t *testing.T) {
+			var e *env
+			if driver == "sqlite" {
+				e = newEnv(t, taxii.Config{})
+			} else {
+				st, err := postgres.Open(t.Context(), pgtest.Database(t), postgres.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				e = newEnvStore(t, st, taxii.Config{}, true)
+				e.t = t
+			}
+			if err := e.st.CreateCollection(t.Context(), store.Collection{ID: armsColl, Alias: "arms", Title: "arms",
+				Created: time.Now(), Members: armsMembers, DefaultMarking: marking.TLPAmber}); err != nil {
+				t.Fatal(err)
+			}
+			const rounds = 25
+			for n := 1; n <= rounds; n++ {
+				envs := [2][]byte{
+					envelope(relDefinition(n, []string{"CAN"}, false, time.Time{}), markedObject(1000+2*n, v1, []string{marking.TLPAmber, defID(n)}, nil)),
+					envelope(relDefinitionCreated(n, []string{"USA"}, "2026-01-05T00:00:00.000Z"), markedObject(1001+2*n, v1, []string{marking.TLPAmber, defID(n)}, nil)),
+				}
+				var statuses [2]int
+				start := make(chan struct{})
+				var wg sync.WaitGroup
+				for i := range envs {
+					wg.Go(func() {
+						<-start
+						statuses[i] = e.do(req{method: http.MethodPost, path: objectsPath(armsColl, ""), body: envs[i]}).status
+					})
+				}
+				close(start)
+				wg.Wait()
+				if statuses != [2]int{http.StatusAccepted, http.StatusAccepted} {
+					t.Fatalf("round %d: statuses %v, want both 202", n, statuses)
+				}
+			}
+			for n := 1; n <= rounds; n++ {
+				var defs struct {
+					Objects []struct {
+						Extensions map[string]struct {
+							RelTo []string `json:"rel_to"`
+						} `json:"extensions"`
+					} `json:"objects"`
+				}
+				r := e.get(objectsPath(armsColl, "match[version]=all&match[id]=")+defID(n), "alice")
+				if err := json.Unmarshal(r.body, &defs); err != nil || len(defs.Objects) != 1 {
+					t.Errorf("round %d: the node holds %d contents of %s, want 1: %s", n, len(defs.Objects), defID(n), r.body)
+					continue
+				}
+				winner := defs.Objects[0].Extensions[marking.ExtensionID].RelTo
+				if len(winner) != 1 {
+					t.Fatalf("round %d: definition rel_to %v", n, winner)
+				}
+				loser := map[string]string{"CAN": "USA", "USA": "CAN"}[winner[0]]
+				for _, id := range []string{indicatorID(1000 + 2*n), indicatorID(1001 + 2*n)} {
+					if r := e.get(objectsPath(armsColl, "")+id+"/", loser); r.status != http.StatusNotFound {
+						t.Errorf("round %d: %s, marked %s (stored: REL TO %s), served to %s", n, id, defID(n), winner[0], loser)
+					}
+					if r := e.get(objectsPath(armsColl, "")+id+"/", winner[0]); r.status != http.StatusOK {
+						t.Errorf("round %d: %s, marked %s (stored: REL TO %s), not served to %s: %d", n, id, defID(n), winner[0], winner[0], r.status)
+					}
+				}
+			}
+		})
 	}
 }

@@ -211,6 +211,16 @@ CREATE TABLE release_clocks (
 	last_us    bigint NOT NULL,
 	PRIMARY KEY (collection, party)
 );
+-- The one content of each marking definition of the node's groups
+-- (store.Store.AddObjects): the first stored. Its primary key serialises
+-- two transactions that define one id.
+CREATE TABLE marking_definitions (
+	id   text COLLATE "C" PRIMARY KEY,
+	hash bytea NOT NULL
+);
+INSERT INTO marking_definitions (id, hash)
+SELECT DISTINCT ON (o.object_id) o.object_id, o.hash FROM objects o JOIN collections c ON c.pk = o.collection
+WHERE c.origin = '' AND o.type = 'marking-definition' ORDER BY o.object_id, o.seq;
 ` + backfillReleases,
 }
 

@@ -75,6 +75,11 @@ func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.
 	now := t.db.now()
 	nowUS := micros(now)
 	rel := releaser{t: t, pk: pk, now: nowUS}
+	if c.origin == "" {
+		if err := t.defineMarkings(ctx, objs); err != nil {
+			return err
+		}
+	}
 
 	// Versionless objects: the identical object is a duplicate whatever
 	// version it was given.
@@ -423,6 +428,61 @@ INSERT INTO release_clocks (collection, party, last_us)
 SELECT $1, n.party, n.last FROM unnest($2::text[], $3::bigint[]) AS n(party, last)
 ON CONFLICT (collection, party) DO UPDATE SET last_us = excluded.last_us`, r.pk, parties, lasts); err != nil {
 		return fmt.Errorf("postgres: write release clocks: %w", err)
+	}
+	return nil
+}
+
+// defineMarkings records the content of the marking definitions among
+// objs, or refuses them when their id is defined with another
+// (store.Store.AddObjects). The primary key makes a transaction that
+// defines an id another one is defining wait for its outcome.
+func (t *wtx) defineMarkings(ctx context.Context, objs []store.NewObject) error {
+	type def struct {
+		id   string
+		hash []byte
+	}
+	var defs []def
+	for i := range objs {
+		if objs[i].Type == "marking-definition" {
+			defs = append(defs, def{objs[i].ID, objs[i].Hash[:]})
+		}
+	}
+	if len(defs) == 0 {
+		return nil
+	}
+	// In id order, so that two transactions take the keys in one order.
+	slices.SortStableFunc(defs, func(a, b def) int { return strings.Compare(a.id, b.id) })
+	ids, hashes := make([]string, len(defs)), make([][]byte, len(defs))
+	for i, d := range defs {
+		ids[i], hashes[i] = d.id, d.hash
+	}
+	if _, err := t.tx.Exec(ctx, `
+INSERT INTO marking_definitions (id, hash) SELECT * FROM unnest($1::text[], $2::bytea[])
+ON CONFLICT (id) DO NOTHING`, ids, hashes); err != nil {
+		return fmt.Errorf("postgres: define markings: %w", err)
+	}
+	rows, err := t.tx.Query(ctx, "SELECT id, hash FROM marking_definitions WHERE id = ANY($1)", ids)
+	if err != nil {
+		return fmt.Errorf("postgres: define markings: %w", err)
+	}
+	held := make(map[string][]byte, len(ids))
+	for rows.Next() {
+		var id string
+		var h []byte
+		if err := rows.Scan(&id, &h); err != nil {
+			rows.Close()
+			return fmt.Errorf("postgres: define markings: %w", err)
+		}
+		held[id] = h
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: define markings: %w", err)
+	}
+	for _, d := range defs {
+		if string(held[d.id]) != string(d.hash) {
+			return fmt.Errorf("marking definition %s is already defined with other content: %w", d.id, store.ErrConflict)
+		}
 	}
 	return nil
 }

@@ -232,6 +232,15 @@ CREATE TABLE release_clocks (
 	last_us    INTEGER NOT NULL,
 	PRIMARY KEY (collection, party)
 ) WITHOUT ROWID;
+-- The one content of each marking definition of the node's groups
+-- (store.Store.AddObjects): the first stored.
+CREATE TABLE marking_definitions (
+	id   TEXT PRIMARY KEY,
+	hash BLOB NOT NULL
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO marking_definitions (id, hash)
+SELECT o.object_id, o.hash FROM objects o JOIN collections c ON c.pk = o.collection
+WHERE c.origin = '' AND o.type = 'marking-definition' ORDER BY o.seq;
 ` + backfillReleases,
 }
 

@@ -69,6 +69,11 @@ func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.
 		o := &objs[i]
 		r := &results[i]
 		r.ID, r.Version = o.ID, o.Version
+		if o.Type == "marking-definition" && c.origin == "" {
+			if err := t.defineMarking(ctx, o.ID, o.Hash); err != nil {
+				return err
+			}
+		}
 		added := max(nowUS, last+1)
 		version, key := o.Version, o.VersionKey
 		if version == "" {
@@ -137,6 +142,21 @@ func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.
 		}
 	}
 	return rel.flush(ctx)
+}
+
+// defineMarking records the content of a marking definition of the
+// node's groups, or refuses it when its id is defined with another
+// (store.Store.AddObjects).
+func (t *wtx) defineMarking(ctx context.Context, id string, hash [32]byte) error {
+	var held []byte
+	err := t.stmt(ctx, stDefineMarking).QueryRowContext(ctx, id, hash[:]).Scan(&held)
+	if err != nil {
+		return fmt.Errorf("sqlite: define marking %s: %w", id, err)
+	}
+	if string(held) != string(hash[:]) {
+		return fmt.Errorf("marking definition %s is already defined with other content: %w", id, store.ErrConflict)
+	}
+	return nil
 }
 
 // versionlessVersion returns the version of a new version of object id

@@ -266,6 +266,7 @@ const (
 	stSetReleaseClock
 	stInsertRelease
 	stNewestVersion
+	stDefineMarking
 	numStmts
 )
 
@@ -296,4 +297,7 @@ ON CONFLICT DO NOTHING`,
 	stSetReleaseClock:      "INSERT INTO release_clocks (collection, party, last_us) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET last_us = excluded.last_us",
 	stInsertRelease:        "INSERT INTO releases (collection, party, date_added_us, object) VALUES (?, ?, ?, ?)",
 	stNewestVersion:        "SELECT version FROM objects WHERE collection = ? AND object_id = ? ORDER BY version_key DESC LIMIT 1",
+	// Returns the content the id is defined with: the one given, if it
+	// was not defined yet.
+	stDefineMarking: "INSERT INTO marking_definitions (id, hash) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET hash = hash RETURNING hash",
 }

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Release", testRelease},
 		{"Members", testMembers},
 		{"Denials", testDenials},
+		{"MarkingDefinitions", testMarkingDefinitions},
 		{"QueryCases", testQueryCases},
 		{"QueryCombinations", testQueryCombinations},
 		{"QueryErrors", testQueryErrors},
@@ -1487,4 +1488,44 @@ func Batch(seed, n int) []store.NewObject {
 		}
 	}
 	return objs
+}
+
+// testMarkingDefinitions checks that a marking definition has one content
+// across the node's own collections: another content for its id fails the
+// whole call and writes nothing; a replica is not checked.
+func testMarkingDefinitions(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	c1, c2 := newCollection(t, s, 1), newCollection(t, s, 2)
+	d := obj("marking-definition", 1, "2.1", ts(1), "REL TO CAN")
+	add(t, s, c1, []store.NewObject{d})
+	add(t, s, c2, []store.NewObject{d}) // the same content elsewhere
+	other := obj("marking-definition", 1, "2.1", ts(2), "REL TO USA")
+	marked := obj("indicator", 2, "2.1", ts(1), "marked with it")
+	for _, tc := range []struct {
+		name string
+		coll string
+		objs []store.NewObject
+	}{
+		{"another content, another collection", c2, []store.NewObject{marked, other}},
+		{"another content, same collection", c1, []store.NewObject{other}},
+		{"two contents of a new id in one call", c1, []store.NewObject{
+			obj("marking-definition", 3, "2.1", ts(1), "a"), obj("marking-definition", 3, "2.1", ts(2), "b")}},
+	} {
+		_, err := s.AddObjects(ctx, tc.coll, tc.objs)
+		if !errors.Is(err, store.ErrConflict) {
+			t.Errorf("%s: AddObjects = %v, want ErrConflict", tc.name, err)
+		}
+	}
+	if got := versions(all(t, s, c2)); !slices.Equal(got, []string{d.ID + "@" + d.Version}) {
+		t.Errorf("c2 holds %v after the refused calls, want only the definition", got)
+	}
+	if got := len(all(t, s, c1)); got != 1 {
+		t.Errorf("c1 holds %d versions after the refused calls, want 1", got)
+	}
+	replica := store.Collection{ID: uuid(1099), Title: "USA: arms", Created: t0, Origin: "USA"}
+	if err := s.CreateCollection(ctx, replica); err != nil {
+		t.Fatal(err)
+	}
+	add(t, s, replica.ID, []store.NewObject{other})
 }
