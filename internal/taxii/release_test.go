@@ -145,84 +145,94 @@ func TestReleaseProperty(t *testing.T) {
 	}
 
 	// The expected view of each party: the objects with a version released
-	// to it (the newest such version is the one served).
-	group := marking.Group{Members: armsMembers, DefaultMarking: marking.TLPAmber}
-	all := append(slices.Clone(defs), posted...)
-	ids := map[string]bool{}
-	for _, raw := range all {
-		var m struct{ ID string }
-		json.Unmarshal(raw, &m)
-		ids[m.ID] = true
-	}
-	for _, party := range []string{"USA", "CAN", "GTM"} {
-		var want []string
-		released := map[string]bool{}
-		newestReleased := map[string]string{} // id -> modified, for indicators
+	// to it (the newest such version is the one served). Checked with the
+	// members the group was created with, then again once GTM has joined:
+	// what it is given then must be exactly what the rule releases to it.
+	check := func(t *testing.T, members []string) {
+		group := marking.Group{Members: members, DefaultMarking: marking.TLPAmber}
+		all := append(slices.Clone(defs), posted...)
+		ids := map[string]bool{}
 		for _, raw := range all {
-			obj, err := marking.ObjectOf(raw, "MEX")
-			if err != nil {
-				t.Fatal(err)
-			}
 			var m struct{ ID string }
 			json.Unmarshal(raw, &m)
-			if !marking.Release(party, obj, group, reg, time.Now()).Allow {
-				continue
-			}
-			var v struct{ Modified string }
-			json.Unmarshal(raw, &v)
-			if v.Modified > newestReleased[m.ID] {
-				newestReleased[m.ID] = v.Modified
-			}
-			if !released[m.ID] {
-				released[m.ID] = true
-				want = append(want, m.ID)
-			}
+			ids[m.ID] = true
 		}
-		slices.Sort(want)
-		t.Run(party, func(t *testing.T) {
-			if party == "GTM" {
-				// Not a member: the collection itself is absent.
-				checkCommon(t, e.get(root+"collections/arms/", "GTM"), http.StatusNotFound)
-				checkCommon(t, e.get(objectsPath(armsColl, ""), "GTM"), http.StatusNotFound)
-				if len(want) != 0 {
-					t.Errorf("the rule releases %d objects to a non-member", len(want))
+		for _, party := range []string{"USA", "CAN", "GTM"} {
+			var want []string
+			released := map[string]bool{}
+			newestReleased := map[string]string{} // id -> modified, for indicators
+			for _, raw := range all {
+				obj, err := marking.ObjectOf(raw, "MEX")
+				if err != nil {
+					t.Fatal(err)
 				}
-				return
+				var m struct{ ID string }
+				json.Unmarshal(raw, &m)
+				if !marking.Release(party, obj, group, reg, time.Now()).Allow {
+					continue
+				}
+				var v struct{ Modified string }
+				json.Unmarshal(raw, &v)
+				if v.Modified > newestReleased[m.ID] {
+					newestReleased[m.ID] = v.Modified
+				}
+				if !released[m.ID] {
+					released[m.ID] = true
+					want = append(want, m.ID)
+				}
 			}
-			if len(want) == 0 || len(want) == len(ids) {
-				t.Fatalf("degenerate fixture: %d of %d released to %s", len(want), len(ids), party)
-			}
-			for _, endpoint := range []string{"objects/", "manifest/"} {
-				for _, limit := range []int{1, 7, 1000} {
-					got := pageIDs(t, e, party, endpoint, limit)
-					if !slices.Equal(got, want) {
-						t.Errorf("%s limit %d as %s: %d objects, want %d\nextra %v\nmissing %v", endpoint, limit, party,
-							len(got), len(want), minus(got, want), minus(want, got))
+			slices.Sort(want)
+			t.Run(party, func(t *testing.T) {
+				if !slices.Contains(members, party) {
+					// Not a member: the collection itself is absent.
+					checkCommon(t, e.get(root+"collections/arms/", "GTM"), http.StatusNotFound)
+					checkCommon(t, e.get(objectsPath(armsColl, ""), "GTM"), http.StatusNotFound)
+					if len(want) != 0 {
+						t.Errorf("the rule releases %d objects to a non-member", len(want))
 					}
+					return
 				}
-			}
-			// Object and versions endpoints: released objects are there,
-			// the others are not found, exactly like absent ones.
-			absent := e.get(objectsPath(armsColl, "")+indicatorID(999999)+"/", party)
-			for id := range ids {
-				r := e.get(objectsPath(armsColl, "")+id+"/", party)
-				if slices.Contains(want, id) {
-					checkCommon(t, r, http.StatusOK)
-					if v := newestReleased[id]; v != "" {
-						if got := versionsOf(t, r); !slices.Equal(got, []string{v}) {
-							t.Errorf("%s as %s: served %v, want the newest released version %s", id, party, got, v)
+				if len(want) == 0 || len(want) == len(ids) {
+					t.Fatalf("degenerate fixture: %d of %d released to %s", len(want), len(ids), party)
+				}
+				for _, endpoint := range []string{"objects/", "manifest/"} {
+					for _, limit := range []int{1, 7, 1000} {
+						got := pageIDs(t, e, party, endpoint, limit)
+						if !slices.Equal(got, want) {
+							t.Errorf("%s limit %d as %s: %d objects, want %d\nextra %v\nmissing %v", endpoint, limit, party,
+								len(got), len(want), minus(got, want), minus(want, got))
 						}
 					}
-				} else {
-					checkCommon(t, r, http.StatusNotFound)
-					if string(r.body) != string(absent.body) || !sameHeaders(r.header, absent.header) {
-						t.Errorf("hidden %s differs from an absent object: %s %v vs %s %v", id, r.body, r.header, absent.body, absent.header)
-					}
-					checkCommon(t, e.get(objectsPath(armsColl, "")+id+"/versions/", party), http.StatusNotFound)
 				}
-			}
-		})
+				// Object and versions endpoints: released objects are there,
+				// the others are not found, exactly like absent ones.
+				absent := e.get(objectsPath(armsColl, "")+indicatorID(999999)+"/", party)
+				for id := range ids {
+					r := e.get(objectsPath(armsColl, "")+id+"/", party)
+					if slices.Contains(want, id) {
+						checkCommon(t, r, http.StatusOK)
+						if v := newestReleased[id]; v != "" {
+							if got := versionsOf(t, r); !slices.Equal(got, []string{v}) {
+								t.Errorf("%s as %s: served %v, want the newest released version %s", id, party, got, v)
+							}
+						}
+					} else {
+						checkCommon(t, r, http.StatusNotFound)
+						if string(r.body) != string(absent.body) || !sameHeaders(r.header, absent.header) {
+							t.Errorf("hidden %s differs from an absent object: %s %v vs %s %v", id, r.body, r.header, absent.body, absent.header)
+						}
+						checkCommon(t, e.get(objectsPath(armsColl, "")+id+"/versions/", party), http.StatusNotFound)
+					}
+				}
+			})
+		}
 	}
+	t.Run("members", func(t *testing.T) { check(t, armsMembers) })
+	joined := append(slices.Clone(armsMembers), "GTM")
+	if err := e.st.SetMembers(t.Context(), armsColl, joined); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("GTM joined", func(t *testing.T) { check(t, joined) })
 }
 
 func granularPick(rng *rand.Rand, pick func() []string) []string {
