@@ -377,6 +377,24 @@ type want struct {
 	// bad is an object served with the entry's id and version whose
 	// content does not match the entry: evidence of tampering.
 	bad []byte
+	// suspect is set when a copy of the entry's object without modified
+	// or created (which carries no version) was served with other
+	// content: another version of it, or this one altered. fetchVersion
+	// asks for the entry's version to tell.
+	suspect bool
+}
+
+// match records what a served object o (its bytes r) says of w.
+func (w *want) match(o *stix.Object, r []byte) {
+	switch {
+	case w.raw != nil || w.entry.ObjectID != o.ID:
+	case w.entry.SHA256 == o.Hash:
+		w.raw, w.obj = o.Raw, o
+	case o.Version == w.entry.Version:
+		w.bad = append([]byte(nil), r...)
+	case o.Version == "":
+		w.suspect = true
+	}
 }
 
 // maxIDs is how many ids one TAXII request asks for (the server's limit
@@ -440,6 +458,11 @@ func (f *Federation) fetchObjects(ctx context.Context, c *http.Client, peer stor
 			}
 		}
 		for _, w := range ws {
+			if w.raw == nil && w.bad == nil && w.suspect {
+				if err := f.fetchVersion(ctx, c, peer, g, w); err != nil {
+					return pull, n, err
+				}
+			}
 			if w.raw == nil && w.bad != nil {
 				return pull, n, f.refuse(ctx, peer.Party, "object",
 					fmt.Errorf("object %s version %s does not match its ledger entry", w.entry.ObjectID, w.entry.Version), w.bad)
@@ -449,8 +472,19 @@ func (f *Federation) fetchObjects(ctx context.Context, c *http.Client, peer stor
 				continue
 			}
 			o := w.obj // its hash is the entry's (fetchChunk)
+			version, key := o.Version, o.VersionKey
+			if version == "" {
+				// No modified or created: the version the partner gave it,
+				// as its entry says, so that its withdrawal finds it.
+				ts, err := stix.ParseTimestamp(w.entry.Version)
+				if err != nil {
+					return pull, n, f.refuse(ctx, peer.Party, "entry",
+						fmt.Errorf("object %s: version %q is not a timestamp", o.ID, w.entry.Version), w.raw)
+				}
+				version, key = w.entry.Version, stix.VersionKey(ts)
+			}
 			rc.Objects = append(rc.Objects, store.NewObject{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
-				Version: o.Version, VersionKey: o.VersionKey, Hash: o.Hash, Raw: o.Raw,
+				Version: version, VersionKey: key, Hash: o.Hash, Raw: o.Raw,
 				Release: store.Release{Originator: peer.Party}})
 			n.stored++
 		}
@@ -497,13 +531,7 @@ func (f *Federation) fetchRange(ctx context.Context, c *http.Client, peer store.
 				continue
 			}
 			for _, w := range byKey[o.ID] {
-				switch {
-				case w.raw != nil:
-				case w.entry.SHA256 == o.Hash:
-					w.raw, w.obj = o.Raw, o
-				case o.Version == w.entry.Version:
-					w.bad = append([]byte(nil), r...)
-				}
+				w.match(o, r)
 			}
 		}
 		if !env.More || last.IsZero() || !last.Before(hi) || !last.After(after) {
@@ -547,13 +575,7 @@ func (f *Federation) fetchChunk(ctx context.Context, c *http.Client, peer store.
 				continue // matches no entry
 			}
 			for _, w := range chunk {
-				switch {
-				case w.raw != nil || w.entry.ObjectID != o.ID:
-				case w.entry.SHA256 == o.Hash:
-					w.raw, w.obj = o.Raw, o
-				case o.Version == w.entry.Version:
-					w.bad = append([]byte(nil), r...)
-				}
+				w.match(o, r)
 			}
 		}
 		if !env.More || env.Next == "" {
@@ -565,6 +587,33 @@ func (f *Federation) fetchChunk(ctx context.Context, c *http.Client, peer store.
 		seen[env.Next] = true
 		next = env.Next
 	}
+}
+
+// fetchVersion reads, as our party, the version of w's object that w's
+// entry names, for an object without modified or created whose served
+// copies did not match: served with other content, it is altered.
+func (f *Federation) fetchVersion(ctx context.Context, c *http.Client, peer store.Peer, group string, w *want) error {
+	q := url.Values{"match[version]": {w.entry.Version}}
+	u := peer.URL + "taxii2/api/collections/" + url.PathEscape(group) + "/objects/" + url.PathEscape(w.entry.ObjectID) + "/?" + q.Encode()
+	env, _, err := getEnvelope(ctx, c, u)
+	if err != nil {
+		if errors.Is(err, errNotFound) {
+			return nil // not served: withdrawn since, or expired
+		}
+		return err
+	}
+	for _, r := range env.Objects {
+		o, err := stix.Parse(r)
+		if err != nil || o.ID != w.entry.ObjectID {
+			continue
+		}
+		if o.Hash == w.entry.SHA256 {
+			w.raw, w.obj = o.Raw, o
+			return nil
+		}
+		w.bad = append([]byte(nil), r...)
+	}
+	return nil
 }
 
 func (f *Federation) collectionTitle(ctx context.Context, c *http.Client, peer store.Peer, group string) (string, error) {

@@ -495,3 +495,83 @@ func caPool(t *testing.T, f *fedNode) *x509.CertPool {
 	p.AppendCertsFromPEM(pem)
 	return p
 }
+
+// fedObservable returns an ipv4-addr marked TLP:GREEN: an object with
+// neither modified nor created, whose version the sending node gives it.
+func fedObservable(n int) (string, string) {
+	id := fmt.Sprintf("ipv4-addr--%08x-0000-4000-8000-%012x", n, n)
+	return id, fmt.Sprintf(`{"type":"ipv4-addr","spec_version":"2.1","id":%q,"value":"198.51.100.%d","object_marking_refs":[%q]}`, id, n%250, marking.TLPGreen)
+}
+
+// TestFederationObservables: an object without modified or created keeps,
+// as a replica, the version its sender gave it, so that its withdrawal
+// reaches the replica; and one served altered is refused with an alert,
+// though it carries no version to compare.
+func TestFederationObservables(t *testing.T) {
+	nodes := startNodes(t, "MEX", "USA")
+	mex, usa := nodes["MEX"], nodes["USA"]
+	ev := startEvil(t, mex)
+	b, err := PeerBundle(mex.n.Config(), ev.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := usa.n.Store().PutPeer(t.Context(), b.Peer()); err != nil {
+		t.Fatal(err)
+	}
+	g := mex.group("arms", "USA")
+	a, rawA := fedObservable(1)
+	bID, rawB := fedObservable(2)
+	mex.share(g, rawA, rawB)
+	waitDelivered(t, mex, usa, 20*time.Second)
+	versions := func(f *fedNode, origin string) map[string]string {
+		out := map[string]string{}
+		colls, err := f.n.Store().Collections(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range colls {
+			if c.Origin != origin || c.Internal {
+				continue
+			}
+			p, err := f.n.Store().Objects(t.Context(), store.Query{CollectionID: c.ID, Types: []string{"ipv4-addr"}, Versions: store.VersionMatch{All: true}, Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range p.Objects {
+				out[o.ID] = o.Version
+			}
+		}
+		return out
+	}
+	sent, got := versions(mex, ""), versions(usa, "MEX")
+	if len(sent) != 2 || sent[a] != got[a] || sent[bID] != got[bID] {
+		t.Fatalf("MEX gave the versions %v, USA's replicas hold %v", sent, got)
+	}
+	if _, err := mex.n.Store().DeleteObject(t.Context(), g, a, store.VersionMatch{All: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, mex, usa, 20*time.Second)
+	if got := usa.replicas("MEX"); !slices.Equal(got, []string{bID}) {
+		t.Errorf("after MEX withdrew %s, USA holds %v", a, got)
+	}
+
+	ev.mode.Store("object")
+	c, rawC := fedObservable(3)
+	mex.share(g, rawC)
+	deadline := time.Now().Add(20 * time.Second)
+	for !slices.ContainsFunc(alerts(t, usa), func(a store.Alert) bool { return a.Kind == "object" }) {
+		if time.Now().After(deadline) {
+			in, _ := usa.n.Store().Inbound(t.Context(), "MEX")
+			t.Fatalf("an altered observable raised no alert: verified %d, unavailable %d, replicas %v", in.Size, in.Unavailable, usa.replicas("MEX"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if slices.Contains(usa.replicas("MEX"), c) {
+		t.Errorf("USA stored the altered %s", c)
+	}
+	ev.mode.Store("")
+	waitDelivered(t, mex, usa, 20*time.Second)
+	if got := usa.replicas("MEX"); !slices.Equal(got, sorted(bID, c)) {
+		t.Errorf("once MEX serves the truth, USA holds %v, want %v", got, sorted(bID, c))
+	}
+}

@@ -78,7 +78,8 @@ func (t *wtx) AddObjects(ctx context.Context, collectionID string, objs []store.
 		version, key := o.Version, o.VersionKey
 		if version == "" {
 			// Versionless: the identical object is a duplicate whatever
-			// version it was given; otherwise its version is its date_added.
+			// version it was given; otherwise its version is the time of the add
+			// (store.NewObject.Version).
 			var addedUS int64
 			err := t.stmt(ctx, stVersionlessDuplicate).QueryRowContext(ctx, pk, o.ID, o.Hash[:]).Scan(&r.Version, &addedUS)
 			if err == nil {
