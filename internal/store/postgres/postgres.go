@@ -88,14 +88,31 @@ func (db *DB) Retries() int64 { return db.retries.Load() }
 // reached, and one wrapping store.ErrSchemaTooNew when the database was
 // written by a newer program. The password is never part of an error.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	hasPassword, err := checkURL(dsn)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		// pgx's parse errors quote the DSN with its password masked.
-		return nil, fmt.Errorf("postgres: %w", err)
+		// pgx quotes the DSN with its password masked, but a password it
+		// did not read as one shows through the mask: say no more than
+		// what is wrong, and that only when there is no password to show.
+		var inner error = errors.New("check the host, port and options")
+		if !hasPassword {
+			if u := errors.Unwrap(err); u != nil {
+				inner = u
+			}
+		}
+		return nil, fmt.Errorf("postgres: the database URL does not parse: %w", inner)
 	}
 	if err := checkPassword(dsn, cfg.ConnConfig.Password); err != nil {
 		return nil, err
 	}
+	// The locking reads fresh state after each lock (READ COMMITTED),
+	// and an acknowledged write is on disk (G7): whatever the server's or
+	// the URL's defaults say.
+	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	// A process that stops (frozen, cut off) inside a transaction must
 	// not keep the collection or ledger locks for hours: the server ends
 	// such a session after a minute, and notices a dead peer within two.
@@ -143,6 +160,24 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	return &DB{pool: pool, now: now, collections: make(map[string]int64)}, nil
 }
 
+// errPasswordEncoding says how to write a password in a URL.
+var errPasswordEncoding = errors.New("postgres: the database URL does not parse: percent-encode the password (@ as %40, : as %3A, / as %2F)")
+
+// checkURL refuses a URL that net/url cannot read, before pgx reads it
+// (pgx's errors about it can show part of the password), and reports
+// whether it holds a password. Other forms (key=value) are left to pgx.
+func checkURL(dsn string) (hasPassword bool, err error) {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return strings.Contains(dsn, "password"), nil
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return true, errPasswordEncoding // most likely; never the URL itself
+	}
+	_, hasPassword = u.User.Password()
+	return hasPassword || u.Query().Has("password"), nil
+}
+
 // checkPassword refuses a URL whose password pgx did not read as net/url
 // does (an '@' or ':' not percent-encoded): pgx would take part of the
 // password for the host name and show it in every error.
@@ -152,10 +187,10 @@ func checkPassword(dsn, parsed string) error {
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return errors.New("postgres: the database URL does not parse")
+		return errPasswordEncoding
 	}
 	if pw, ok := u.User.Password(); ok && pw != parsed {
-		return errors.New("postgres: the password in the database URL must be percent-encoded (@ as %40, : as %3A, / as %2F)")
+		return errPasswordEncoding
 	}
 	return nil
 }
