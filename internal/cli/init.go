@@ -5,6 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/puente-project/puente/internal/node"
 )
@@ -82,6 +85,9 @@ func runInit(ctx context.Context, e *env, args []string) error {
 			return usageError("init", "%v", err)
 		}
 	}
+	// Ctrl-C while the database is being filled undoes what init made.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	res, err := node.Init(ctx, node.InitOptions{Dir: dir, Party: *party, Listen: *listen, Hostnames: hostnames,
 		Database: *database, DatabaseFile: *databaseFile})
 	if errors.Is(err, node.ErrNodeExists) {

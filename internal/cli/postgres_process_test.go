@@ -6,8 +6,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -321,4 +324,68 @@ func (c *adminClient) post(t testing.TB, discovery, coll string, first, n int) s
 		t.Errorf("POST of %d objects: %d successes", n, st.SuccessCount)
 	}
 	return st.ID
+}
+
+// TestInitInterruptedPostgres interrupts 'puente init' (SIGINT) while it
+// waits for a PostgreSQL server that never answers: no node is left in
+// the directory, and init then runs there on a real database.
+func TestInitInterruptedPostgres(t *testing.T) {
+	dsn := pgtest.Database(t)
+	bin := buildPuente(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan struct{}, 1)
+	done := make(chan []net.Conn)
+	go func() {
+		var held []net.Conn // open, never answered
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				done <- held
+				return
+			}
+			held = append(held, c)
+			select {
+			case accepted <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for _, c := range <-done {
+			c.Close()
+		}
+	})
+	dir := filepath.Join(t.TempDir(), "mex")
+	cmd := exec.Command(bin, "init", "--dir", dir, "--party", "MEX", "--database", "postgres://postgres@"+ln.Addr().String()+"/x?sslmode=disable")
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-accepted:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("init never connected to the database: %s", out.String())
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatalf("interrupted init succeeded: %s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "puente.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("interrupted init left a node in %s (%v): %s", dir, err, out.String())
+	}
+	again, err := exec.Command(bin, "init", "--dir", dir, "--party", "MEX", "--database", dsn).CombinedOutput()
+	if err != nil {
+		t.Fatalf("init after an interrupted one: %v\n%s", err, again)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "puente.json")); err != nil {
+		t.Fatalf("no node after init: %v", err)
+	}
 }

@@ -76,9 +76,10 @@ type InitResult struct {
 // party-internal collection and the user "admin" with a new password.
 //
 // It refuses (with an error wrapping ErrNodeExists) when the directory
-// already holds a node. Files are built in a staging directory and moved
-// into place with puente.json last, so a failed Init leaves no node behind
-// and removes what it created.
+// already holds a node. Files are built, and the database filled, in a
+// staging directory, then moved into place with puente.json last, so a
+// failed Init leaves no node behind and removes what it created; a
+// PostgreSQL database it filled part way can be given to Init again.
 func Init(ctx context.Context, opts InitOptions) (InitResult, error) {
 	if opts.Listen == "" {
 		opts.Listen = DefaultListen
@@ -178,8 +179,8 @@ func undoDir(dir string, created bool) error {
 	return os.RemoveAll(dir)
 }
 
-// initFiles writes every file of a new node into staging, then moves them
-// into cfg.Dir, puente.json last. It returns the paths it moved, for the
+// initFiles writes every file of a new node into staging and fills its
+// database, then moves the files into cfg.Dir, puente.json last. It returns the paths it moved, for the
 // caller to remove on failure.
 func initFiles(ctx context.Context, cfg Config, staging string, dnsNames []string, ips []net.IP) (_ InitResult, moved []string, _ error) {
 	now := time.Now()
@@ -226,13 +227,19 @@ func initFiles(ctx context.Context, cfg Config, staging string, dnsNames []strin
 		return InitResult{}, nil, err
 	}
 	// An SQLite database is made in the staging directory with the other
-	// files. A PostgreSQL one is filled last, once every file is in place,
-	// so that a failure before it leaves the database untouched.
-	var internal store.Collection
+	// files; a PostgreSQL one is filled now too, once every file is
+	// written, so that nothing but the moves below can fail after it.
+	// Cut short before the end of this, an init leaves no node behind (no
+	// puente.json) and a database it may be run again on
+	// (checkNewDatabase); only a cut during the moves leaves a filled
+	// database without its node.
+	path := ""
 	if dsn == "" {
-		if internal, err = initDatabase(ctx, cfg, in(cfg.Database), password, now); err != nil {
-			return InitResult{}, nil, err
-		}
+		path = in(cfg.Database)
+	}
+	internal, err := initDatabase(ctx, cfg, path, password, now)
+	if err != nil {
+		return InitResult{}, nil, err
 	}
 	if err := writeFile(in(ConfigFile), cfg.marshal(), 0o600); err != nil {
 		return InitResult{}, nil, err
@@ -260,11 +267,6 @@ func initFiles(ctx context.Context, cfg Config, staging string, dnsNames []strin
 			return InitResult{}, moved, err
 		}
 		moved = append(moved, dst)
-	}
-	if dsn != "" {
-		if internal, err = initDatabase(ctx, cfg, "", password, now); err != nil {
-			return InitResult{}, moved, err
-		}
 	}
 	if err := os.Remove(staging); err != nil {
 		return InitResult{}, moved, err
@@ -304,7 +306,7 @@ func initDatabase(ctx context.Context, cfg Config, path, password string, now ti
 		}
 	}()
 	if err := checkNewDatabase(ctx, st, party); err != nil {
-		return store.Collection{}, fmt.Errorf("the database %s %w; give an empty database", cfg.DatabaseName(), err)
+		return store.Collection{}, fmt.Errorf("the database %s %w; give an empty database (if an init of this node was cut short, it holds nothing else: create it again empty)", cfg.DatabaseName(), err)
 	}
 	internal, err := ensureInternal(ctx, st, party, now)
 	if err != nil {
