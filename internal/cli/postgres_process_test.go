@@ -57,8 +57,8 @@ func TestServeProcessesPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(cfg, []byte(dsn)) || !bytes.Contains(cfg, []byte(urlFile)) {
-		t.Fatalf("puente.json should name the URL file, not hold the URL:\n%s", cfg)
+	if bytes.Contains(cfg, []byte(dsn)) || !bytes.Contains(cfg, []byte(urlFile)) || bytes.Contains(cfg, []byte(`"database":`)) {
+		t.Fatalf("puente.json should name the URL file only, not hold the URL or an SQLite file name:\n%s", cfg)
 	}
 
 	procs := []*serveProcess{startServe(t, bin, dir), startServe(t, bin, dir)}

@@ -84,7 +84,9 @@ func (c Config) withDefaults() Config {
 	}
 	set(&c.Title, "Puente "+c.Party)
 	set(&c.Listen, DefaultListen)
-	set(&c.Database, "puente.db")
+	if c.DatabaseFile == "" {
+		set(&c.Database, "puente.db") // with a database_file, none: it is not used
+	}
 	set(&c.TLSCert, "server.pem")
 	set(&c.TLSKey, "server-key.pem")
 	set(&c.CACert, "ca.pem")
@@ -122,7 +124,7 @@ func (c Config) Validate() error {
 		{"signing_key", c.SigningKey}, {"signing_pub", c.SigningPub},
 		{"receipt_key", c.ReceiptKey}, {"receipt_pub", c.ReceiptPub},
 	} {
-		if f.v == "" {
+		if f.v == "" && !(f.name == "database" && c.DatabaseFile != "") {
 			return fmt.Errorf("%s: empty file name", f.name)
 		}
 	}

@@ -58,12 +58,27 @@ func (c Config) databaseURL() (string, error) {
 		if !IsPostgresURL(s) {
 			return "", fmt.Errorf("database_file %s: want one postgres:// URL", c.Path(c.DatabaseFile))
 		}
+		if fi, err := os.Stat(c.Path(c.DatabaseFile)); err == nil && fi.Mode().Perm()&0o044 != 0 && holdsPassword(s) {
+			return "", fmt.Errorf("database_file %s holds a password and other users can read it (mode %04o): make it readable by the node's user only (chmod 600)",
+				c.Path(c.DatabaseFile), fi.Mode().Perm())
+		}
 		return s, nil
 	}
 	if IsPostgresURL(c.Database) {
 		return c.Database, nil
 	}
 	return "", nil
+}
+
+// holdsPassword reports whether a PostgreSQL URL holds a password; one
+// that does not parse is taken to.
+func holdsPassword(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return true
+	}
+	_, ok := u.User.Password()
+	return ok || u.Query().Has("password") || u.Query().Has("sslpassword")
 }
 
 // DatabaseName describes the node's database for people: the SQLite

@@ -55,6 +55,21 @@ func TestDatabaseFile(t *testing.T) {
 	if name := cfg.DatabaseName(); strings.Contains(name, ":pw@") {
 		t.Errorf("DatabaseName = %q shows the password", name)
 	}
+	// Readable by other users, a file with a password is refused; without
+	// one it holds nothing secret.
+	cfg.Database, cfg.DatabaseFile = "", "url"
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.databaseURL(); err == nil || !strings.Contains(err.Error(), "chmod 600") || strings.Contains(err.Error(), "pw-in-file") {
+		t.Errorf("a world-readable database_file with a password: %v", err)
+	}
+	if err := os.WriteFile(file, []byte("postgres://puente@127.0.0.1/puente\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.databaseURL(); err != nil {
+		t.Errorf("a database_file without a password, mode 0644: %v", err)
+	}
 	if err := os.WriteFile(file, []byte("puente.db\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
