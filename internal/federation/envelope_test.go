@@ -20,23 +20,34 @@ func TestParseEnvelope(t *testing.T) {
 }
 
 // FuzzParseEnvelope: no panic; whatever it accepts, encoding/json accepts
-// too, with the same objects.
+// too, with the same objects under the member named exactly "objects"
+// (encoding/json would also take "Objects" for a struct field).
 func FuzzParseEnvelope(f *testing.F) {
 	f.Add([]byte(`{"more":false,"objects":[{"type":"indicator","id":"x"}]}`))
 	f.Add([]byte(`{"objects":[],"next":"t"}`))
+	f.Add([]byte(`{"Objects":[{}]}`)) // not ours: no objects
 	f.Fuzz(func(t *testing.T, b []byte) {
 		env, err := parseEnvelope(b)
 		if err != nil {
 			return
 		}
-		var std struct {
-			Objects []json.RawMessage `json:"objects"`
-		}
-		if err := json.Unmarshal(b, &std); err != nil {
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(b, &members); err != nil {
 			t.Fatalf("parseEnvelope accepted what encoding/json refuses: %q: %v", b, err)
 		}
-		if len(std.Objects) != len(env.Objects) {
-			t.Fatalf("%d objects, encoding/json sees %d", len(env.Objects), len(std.Objects))
+		var objects []json.RawMessage
+		if raw, ok := members["objects"]; ok {
+			if err := json.Unmarshal(raw, &objects); err != nil {
+				t.Fatalf("parseEnvelope accepted objects encoding/json refuses: %q: %v", b, err)
+			}
+		}
+		if len(objects) != len(env.Objects) {
+			t.Fatalf("%d objects, encoding/json sees %d", len(env.Objects), len(objects))
+		}
+		for i := range objects {
+			if string(objects[i]) != string(env.Objects[i]) {
+				t.Fatalf("object %d is %q, encoding/json sees %q", i, env.Objects[i], objects[i])
+			}
 		}
 	})
 }

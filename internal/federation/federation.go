@@ -8,9 +8,10 @@
 // replicas and the new verified size in one transaction. Then it
 // co-signs the checkpoint and posts the receipt.
 //
-// Anything that does not verify is refused: nothing of that pull is
-// stored, an alert is recorded with the evidence, and the last good state
-// stays. A partner that is down or slow is retried with backoff and
+// Anything that does not verify is refused: nothing of the batch that
+// holds it is stored (batches verified before it in the same pull are,
+// each in its own transaction), an alert is recorded with the evidence,
+// and the last good state stays. A partner that is down or slow is retried with backoff and
 // jitter; each partner has its own loop, so none blocks another.
 package federation
 
