@@ -1,7 +1,11 @@
 package federation
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -50,4 +54,17 @@ func FuzzParseEnvelope(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestGetTooLarge: a response larger than any page the partner's server
+// writes is refused as too large, not cut and then read.
+func TestGetTooLarge(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(bytes.Repeat([]byte(" "), maxResponse+1))
+	}))
+	t.Cleanup(srv.Close)
+	_, _, err := get(t.Context(), srv.Client(), srv.URL)
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("get of %d bytes = %v, want too large", maxResponse+1, err)
+	}
 }

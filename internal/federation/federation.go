@@ -678,8 +678,13 @@ func get(ctx context.Context, c *http.Client, u string) ([]byte, time.Time, erro
 		return nil, last, fmt.Errorf("GET %s: HTTP %s", u, resp.Status)
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, min(max(resp.ContentLength, 0), maxResponse)+512))
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponse)); err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponse+1)); err != nil {
 		return nil, last, err
+	}
+	if buf.Len() > maxResponse {
+		// Not cut and then called malformed: a partner's page is never
+		// this large.
+		return nil, last, fmt.Errorf("GET %s: the response is larger than %d bytes", u, maxResponse)
 	}
 	if h := resp.Header.Get("X-TAXII-Date-Added-Last"); h != "" {
 		last, _ = time.Parse(time.RFC3339Nano, h)
