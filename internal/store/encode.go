@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/puente-project/puente/internal/ledger"
 )
 
 // This file holds the encodings that the SQL drivers share, so that a
@@ -129,4 +131,31 @@ func (r Release) Recipients(members []string, now time.Time) []string {
 		}
 	}
 	return out
+}
+
+// WithdrawalLogs returns the logs the withdrawal of a version from
+// collectionID is appended to: the internal log, the parties it was
+// released to, and each log in which one of its stored records (the
+// placements and data of ledger records of that object and version)
+// records it from that collection.
+func WithdrawalLogs(collectionID string, released, placements []string, data [][]byte) []string {
+	logs := []string{InternalLog}
+	add := func(log string) {
+		if !slices.Contains(logs, log) {
+			logs = append(logs, log)
+		}
+	}
+	for _, p := range released {
+		add(p)
+	}
+	for i, d := range data {
+		e, err := ledger.ParseEntry(d)
+		if err != nil || e.Kind != ledger.KindObject || e.Group != collectionID {
+			continue
+		}
+		for _, log := range PlacementLogs(placements[i]) {
+			add(log)
+		}
+	}
+	return logs
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
@@ -196,28 +195,16 @@ func (t *wtx) withdraw(ctx context.Context, collectionID, objectID, version stri
 	if err != nil {
 		return fmt.Errorf("postgres: find entries of %s: %w", objectID, err)
 	}
-	logs := []string{store.InternalLog}
-	for _, p := range released {
-		if !slices.Contains(logs, p) {
-			logs = append(logs, p)
-		}
-	}
+	var placements []string
+	var data [][]byte
 	for rows.Next() {
-		var placements string
-		var data []byte
-		if err := rows.Scan(&placements, &data); err != nil {
+		var p string
+		var d []byte
+		if err := rows.Scan(&p, &d); err != nil {
 			rows.Close()
 			return fmt.Errorf("postgres: find entries of %s: %w", objectID, err)
 		}
-		e, err := ledger.ParseEntry(data)
-		if err != nil || e.Kind != ledger.KindObject || e.Group != collectionID {
-			continue
-		}
-		for _, log := range store.PlacementLogs(placements) {
-			if !slices.Contains(logs, log) {
-				logs = append(logs, log)
-			}
-		}
+		placements, data = append(placements, p), append(data, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -225,7 +212,7 @@ func (t *wtx) withdraw(ctx context.Context, collectionID, objectID, version stri
 	}
 	e := ledger.Entry{Kind: ledger.KindWithdrawal, ObjectID: objectID, Version: version, Group: collectionID, Time: t.db.now()}
 	copy(e.SHA256[:], hash)
-	return t.appendEntry(e, logs...)
+	return t.appendEntry(e, store.WithdrawalLogs(collectionID, released, placements, data)...)
 }
 
 // Logs implements store.Store.

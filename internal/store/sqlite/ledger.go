@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -181,35 +180,23 @@ func (t *wtx) withdraw(ctx context.Context, collectionID, objectID, version stri
 	if err != nil {
 		return fmt.Errorf("sqlite: find entries of %s: %w", objectID, err)
 	}
-	logs := []string{store.InternalLog}
-	for _, p := range released {
-		if !slices.Contains(logs, p) {
-			logs = append(logs, p)
-		}
-	}
+	var placements []string
+	var data [][]byte
 	for rows.Next() {
-		var placements string
-		var data []byte
-		if err := rows.Scan(&placements, &data); err != nil {
+		var p string
+		var d []byte
+		if err := rows.Scan(&p, &d); err != nil {
 			rows.Close()
 			return fmt.Errorf("sqlite: find entries of %s: %w", objectID, err)
 		}
-		e, err := ledger.ParseEntry(data)
-		if err != nil || e.Kind != ledger.KindObject || e.Group != collectionID {
-			continue
-		}
-		for _, log := range store.PlacementLogs(placements) {
-			if !slices.Contains(logs, log) {
-				logs = append(logs, log)
-			}
-		}
+		placements, data = append(placements, p), append(data, d)
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return fmt.Errorf("sqlite: find entries of %s: %w", objectID, err)
 	}
 	e := ledger.Entry{Kind: ledger.KindWithdrawal, ObjectID: objectID, Version: version, Group: collectionID, Time: now()}
 	copy(e.SHA256[:], hash)
-	return t.appendEntry(ctx, e, logs...)
+	return t.appendEntry(ctx, e, store.WithdrawalLogs(collectionID, released, placements, data)...)
 }
 
 // Logs implements store.Store.
