@@ -189,7 +189,8 @@ type Store interface {
 	// SetReceiptPosted records the size of the last receipt posted to
 	// party.
 	SetReceiptPosted(ctx context.Context, party string, size int64) error
-	// PutAlert records an alert; Alerts returns the newest first.
+	// PutAlert records an alert; Alerts returns the newest first, at
+	// most limit (positive) of them.
 	PutAlert(ctx context.Context, a Alert) error
 	Alerts(ctx context.Context, limit int) ([]Alert, error)
 

@@ -315,7 +315,7 @@ func (db *DB) FindEntries(ctx context.Context, log, objectID, version string) ([
 }
 
 // exec runs one statement in its own transaction (retried like every
-// write); check, when set, judges its command tag.
+// write).
 func (db *DB) exec(ctx context.Context, what, sql string, a ...any) error {
 	return db.tx(ctx, func(ctx context.Context, t *wtx) error {
 		if _, err := t.tx.Exec(ctx, sql, a...); err != nil {
@@ -506,6 +506,9 @@ func (db *DB) PutAlert(ctx context.Context, a store.Alert) error {
 
 // Alerts implements store.Store.
 func (db *DB) Alerts(ctx context.Context, limit int) ([]store.Alert, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("postgres: alerts limit %d, must be positive", limit)
+	}
 	out, err := collect(ctx, db, func(r pgx.CollectableRow) (store.Alert, error) {
 		var a store.Alert
 		var us int64

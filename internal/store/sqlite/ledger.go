@@ -505,6 +505,9 @@ func (db *DB) PutAlert(ctx context.Context, a store.Alert) error {
 
 // Alerts implements store.Store.
 func (db *DB) Alerts(ctx context.Context, limit int) (_ []store.Alert, err error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlite: alerts limit %d, must be positive", limit)
+	}
 	rows, err := db.read.QueryContext(ctx, "SELECT time_us, party, kind, message, evidence FROM alerts ORDER BY id DESC LIMIT ?", limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read alerts: %w", err)

@@ -417,6 +417,12 @@ func testApplyPull(t *testing.T, open func(t *testing.T) store.Store) {
 	if err != nil || len(as) != 2 || as[0].Kind != "object" || string(as[1].Evidence) != "fork" {
 		t.Errorf("Alerts = %+v, %v", as, err)
 	}
+	if as, err := s.Alerts(ctx, 1); err != nil || len(as) != 1 || as[0].Kind != "object" {
+		t.Errorf("Alerts(1) = %+v, %v", as, err)
+	}
+	if _, err := s.Alerts(ctx, 0); err == nil {
+		t.Error("Alerts(0) succeeded: a limit must be positive, as for Denials")
+	}
 }
 
 // testLease checks that a lease is held by one holder at a time, renewed
