@@ -43,7 +43,7 @@ func startPrivateServer(t *testing.T) *privateServer {
 		}
 	}
 	if bin == "" {
-		t.Skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin: the restart test needs a server of its own")
+		skipOrFail(t, "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin: the restart test needs a server of its own")
 	}
 	s := &privateServer{t: t, bin: bin, asPG: os.Geteuid() == 0}
 	root, err := os.MkdirTemp("", "puente-pg-")
@@ -55,7 +55,7 @@ func startPrivateServer(t *testing.T) *privateServer {
 		// initdb refuses to run as root.
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			t.Skipf("running as root and no postgres user: %v", err)
+			skipOrFail(t, fmt.Sprintf("running as root and no postgres user: %v", err))
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
@@ -191,4 +191,14 @@ func TestServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkStored(t, db, coll, ack.m)
+}
+
+// skipOrFail skips t for why, or fails it when PostgreSQL tests are
+// required (pgtest.EnvRequired): then the server binaries must be there.
+func skipOrFail(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv(pgtest.EnvRequired) == "1" {
+		t.Fatalf("%s, and %s=1", why, pgtest.EnvRequired)
+	}
+	t.Skip(why)
 }
