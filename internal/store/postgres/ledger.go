@@ -71,9 +71,9 @@ func (t *wtx) place(rec int, log string) {
 
 // flushLedger writes the records, entries, hash tiles and sizes of the
 // logs the transaction appended to, under the advisory lock ledgerLock,
-// which it holds to the commit: it runs just before the commit, so that
-// the lock every ledger write needs is held for as short a time as
-// possible.
+// which it holds to the end of the commit. It runs just before the
+// commit, so that the lock every ledger write needs is not held while the
+// objects are written; the commit itself still runs under it.
 func (t *wtx) flushLedger(ctx context.Context) error {
 	if len(t.records) == 0 {
 		return nil

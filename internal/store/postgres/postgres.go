@@ -10,7 +10,10 @@
 //   - ledger appends take one transaction-scoped advisory lock just before
 //     the commit, read the logs' sizes under it and write the entries, tiles
 //     and sizes: two processes can never give out the same index or fork a
-//     log, and the lock is held for the shortest time;
+//     log. The lock is taken last, but it is held through the COMMIT (its
+//     fsync): every write that appends to the ledger, in every process,
+//     commits one at a time; that, not the number of processes, bounds
+//     the node's write rate;
 //   - a pull from a partner locks that partner's inbound row.
 //
 // A transaction that fails before its commit because of a deadlock, a
