@@ -3,8 +3,9 @@
 // versions, TAXII status resources, users and API tokens.
 //
 // Two drivers implement it: [github.com/puente-project/puente/internal/store/sqlite]
-// (the embedded default) and, later, a PostgreSQL driver. Both must pass the
-// conformance suite in [github.com/puente-project/puente/internal/store/storetest].
+// (the embedded default) and [github.com/puente-project/puente/internal/store/postgres]
+// (several processes on one database). Both pass the conformance suite in
+// [github.com/puente-project/puente/internal/store/storetest].
 //
 // The contract is shaped by what the TAXII server and the ledger need, not by
 // SQL: "add these objects durably and tell me what each became", "read a page
