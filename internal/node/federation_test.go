@@ -335,6 +335,22 @@ func startEvil(t *testing.T, f *fedNode) *evil {
 	return e
 }
 
+// reachThroughEvil serves from's node through a tampering server and has
+// to reach from through it; it returns the server and the peer it pinned.
+func reachThroughEvil(t *testing.T, from, to *fedNode) (*evil, store.Peer) {
+	t.Helper()
+	ev := startEvil(t, from)
+	b, err := PeerBundle(from.n.Config(), ev.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := b.Peer()
+	if err := to.n.Store().PutPeer(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	return ev, p
+}
+
 // TestFederationRefusesTampering: a partner serving a tampered object, a
 // tampered tile, a forked checkpoint, or a certificate from a CA other
 // than the pinned one is refused, with an alert, and nothing of it is
@@ -343,15 +359,7 @@ func startEvil(t *testing.T, f *fedNode) *evil {
 func TestFederationRefusesTampering(t *testing.T) {
 	nodes := startNodes(t, "MEX", "USA")
 	mex, usa := nodes["MEX"], nodes["USA"]
-	ev := startEvil(t, mex)
-	// USA reaches MEX through the tampering server.
-	b, err := PeerBundle(mex.n.Config(), ev.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := usa.n.Store().PutPeer(t.Context(), b.Peer()); err != nil {
-		t.Fatal(err)
-	}
+	ev, good := reachThroughEvil(t, mex, usa)
 	g := mex.group("fentanyl", "USA")
 	var want []string
 	share := func(from, to int) {
@@ -406,7 +414,6 @@ func TestFederationRefusesTampering(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev.mode.Store("")
-	good := b.Peer()
 	bad := good
 	bad.CA = wrong.Peer().CA
 	if err := usa.n.Store().PutPeer(t.Context(), bad); err != nil {
@@ -510,14 +517,7 @@ func fedObservable(n int) (string, string) {
 func TestFederationObservables(t *testing.T) {
 	nodes := startNodes(t, "MEX", "USA")
 	mex, usa := nodes["MEX"], nodes["USA"]
-	ev := startEvil(t, mex)
-	b, err := PeerBundle(mex.n.Config(), ev.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := usa.n.Store().PutPeer(t.Context(), b.Peer()); err != nil {
-		t.Fatal(err)
-	}
+	ev, _ := reachThroughEvil(t, mex, usa)
 	g := mex.group("arms", "USA")
 	a, rawA := fedObservable(1)
 	bID, rawB := fedObservable(2)
